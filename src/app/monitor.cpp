@@ -1,0 +1,123 @@
+#include "app/monitor.hpp"
+
+#include <filesystem>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "util/time.hpp"
+
+namespace avmon {
+
+std::string stream_name_from_url(const std::string& url) {
+  std::string s;
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos || url.compare(0, scheme, "file") == 0) {
+    s = std::filesystem::path(scheme == std::string::npos ? url : url.substr(scheme + 3)).filename().string();
+  } else {
+    s = url.substr(scheme + 3);
+    auto q = s.find('?');
+    if (q != std::string::npos) s.resize(q);
+  }
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '-';
+  while (!s.empty() && s.back() == '-') s.pop_back();
+  return s.empty() ? "stream" : s;
+}
+
+Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::string stream_name)
+    : cfg_(cfg), source_(source), stream_(std::move(stream_name)) {
+  // A live stream's ids must not repeat across restarts; a file's events are
+  // the same on every run, ids included.
+  std::uint64_t nonce = 0;
+  if (source.live()) nonce = std::random_device{}() | (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+  engine_ = std::make_unique<EventEngine>(stream_, sink, nonce);
+
+  std::vector<DetectorSlot> slots;
+  for (const auto& d : cfg.detectors) {
+    if (!d.enabled) continue;
+    engine_->add_detector(d.info->name, d.policy, d.info->types, d.info->suppresses);
+    slots.push_back({d.info->name, d.info->media, d.info->create(d.options)});
+  }
+  spdlog::info("{} detectors enabled", slots.size());
+  dispatcher_ = std::make_unique<Dispatcher>(
+      std::move(slots), *engine_, source.live() ? Dispatcher::Mode::DropWhenBehind : Dispatcher::Mode::Lossless,
+      cfg.pipeline.threads, cfg.pipeline.queue_frames);
+}
+
+Monitor::~Monitor() = default;
+
+void Monitor::on_stream_info(const StreamInfo& info, bool changed) {
+  info_ = info;
+  info_.stream = stream_;
+  if (changed) {
+    dispatcher_->drain();
+    nlohmann::json j;
+    j["kind"] = "stream.format_change";
+    j["media_time"] = round_ms(engine_->clock_s());
+    j["details"] = {{"width", info_.width}, {"height", info_.height}, {"frame_rate", info_.frame_rate},
+                    {"video_codec", info_.video_codec}, {"sample_rate", info_.sample_rate},
+                    {"channels", info_.channels}, {"audio_codec", info_.audio_codec}};
+    dispatcher_->with_engine([&](EventEngine& e) { e.emit_line(j); });
+  }
+  dispatcher_->configure(info_);
+  configured_ = true;
+}
+
+void Monitor::on_video(std::shared_ptr<const VideoFrame> frame) { dispatcher_->video(std::move(frame)); }
+void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) { dispatcher_->audio(std::move(block)); }
+void Monitor::on_discontinuity(double media_time_s) {
+  spdlog::warn("timestamp discontinuity at media time {:.3f} s", media_time_s);
+  dispatcher_->discontinuity(media_time_s);
+}
+
+std::string Monitor::run() {
+  std::string reason = source_.run(*this);
+  double end_s = source_.end_media_time_s();
+  dispatcher_->finish(end_s);
+  auto& st = source_.stats();
+
+  nlohmann::json s;
+  s["kind"] = "stream.summary";
+  s["media_time"] = round_ms(end_s);
+  s["input"] = cfg_.input.url;
+  s["end_reason"] = reason;
+  s["duration_s"] = round_ms(end_s);
+  s["frames"] = {{"video", st.video_frames.load()}, {"audio_blocks", st.audio_blocks.load()}};
+  s["decode_errors"] = st.decode_errors.load();
+  s["corrupt_frames"] = st.corrupt_frames.load();
+  s["discontinuities"] = st.discontinuities.load();
+  nlohmann::json format = {{"video", info_.has_video}, {"audio", info_.has_audio}};
+  if (info_.has_video) {
+    format["width"] = info_.width;
+    format["height"] = info_.height;
+    format["frame_rate"] = info_.frame_rate;
+    format["video_codec"] = info_.video_codec;
+  }
+  if (info_.has_audio) {
+    format["sample_rate"] = info_.sample_rate;
+    format["channels"] = info_.channels;
+    format["audio_codec"] = info_.audio_codec;
+  }
+  s["format"] = format;
+  nlohmann::json detectors = nlohmann::json::object();
+  for (size_t i = 0; i < dispatcher_->slots().size(); ++i) {
+    const auto& ss = dispatcher_->stats(i);
+    detectors[dispatcher_->slots()[i].name] = {{"processed", ss.processed.load()},
+                                               {"dropped", ss.dropped.load()},
+                                               {"errors", ss.errors.load()},
+                                               {"cpu_s", round_ms(ss.busy_ns.load() / 1e9)}};
+  }
+  s["detectors"] = detectors;
+  nlohmann::json figures = dispatcher_->summaries();
+  dispatcher_->with_engine([&](EventEngine& e) {
+    nlohmann::json counts = nlohmann::json::object();
+    for (const auto& [type, n] : e.defect_counts()) counts[type] = n;
+    s["defects"] = counts;
+    s.update(figures, true);
+    e.emit_line(s);
+  });
+  return reason;
+}
+
+}  // namespace avmon

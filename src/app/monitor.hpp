@@ -1,0 +1,46 @@
+// One monitored stream: source -> dispatcher (detectors) -> engine -> hub.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "input/source.hpp"
+#include "notify/notifier.hpp"
+#include "pipeline/dispatcher.hpp"
+#include "pipeline/engine.hpp"
+
+namespace avmon {
+
+// A stream name from an input URL: a file's base name, or the URL without
+// its scheme, with anything unusual replaced by '-'.
+std::string stream_name_from_url(const std::string& url);
+
+class Monitor final : public SourceConsumer {
+ public:
+  Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::string stream_name);
+  ~Monitor() override;
+
+  // Runs the source to its end (or stop) and writes stream.summary. Returns
+  // the reason the input ended.
+  std::string run();
+
+  void on_stream_info(const StreamInfo& info, bool changed) override;
+  void on_video(std::shared_ptr<const VideoFrame> frame) override;
+  void on_audio(std::shared_ptr<const AudioBlock> block) override;
+  void on_discontinuity(double media_time_s) override;
+
+  Dispatcher& dispatcher() { return *dispatcher_; }
+
+ private:
+  const Config& cfg_;
+  MediaSource& source_;
+  std::string stream_;
+  std::unique_ptr<EventEngine> engine_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  StreamInfo info_;
+  bool configured_ = false;
+};
+
+}  // namespace avmon

@@ -1,0 +1,408 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace avmon {
+
+namespace {
+
+const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+std::string where(const std::string& file, const YAML::Mark& m) {
+  if (m.is_null()) return file;
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+[[noreturn]] void fail(const std::string& place, const std::string& key, const std::string& msg) {
+  throw ConfigError(place + ": " + key + ": " + msg);
+}
+
+std::string known_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+double number(const YAML::Node& n, const std::string& place, const std::string& key) {
+  try {
+    return n.as<double>();
+  } catch (const YAML::Exception&) {
+    fail(place, key, "expected a number, got '" + n.Scalar() + "'");
+  }
+}
+
+void check_range(const OptionSpec& spec, double v, const std::string& place, const std::string& key) {
+  if (!std::isfinite(v)) fail(place, key, "not a finite number");
+  std::ostringstream range;
+  range << "[" << (spec.min ? std::to_string(*spec.min) : "-inf") << ", "
+        << (spec.max ? std::to_string(*spec.max) : "inf") << "]";
+  if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) {
+    std::ostringstream m;
+    m << "value " << v << " out of range " << range.str() << (spec.unit.empty() ? "" : " " + spec.unit);
+    fail(place, key, m.str());
+  }
+}
+
+Region region(const YAML::Node& n, const std::string& place, const std::string& key) {
+  Region r;
+  if (n.IsSequence() && n.size() == 4) {
+    r = {number(n[0], place, key), number(n[1], place, key), number(n[2], place, key), number(n[3], place, key)};
+  } else if (n.IsMap()) {
+    for (const auto& kv : n) {
+      auto k = kv.first.as<std::string>();
+      double v = number(kv.second, place, key);
+      if (k == "x") r.x = v;
+      else if (k == "y") r.y = v;
+      else if (k == "w") r.w = v;
+      else if (k == "h") r.h = v;
+      else fail(where(place, kv.first.Mark()), key, "unknown region field '" + k + "' (known: x, y, w, h)");
+    }
+  } else {
+    fail(place, key, "a region is [x, y, w, h] or {x, y, w, h}, in fractions of the picture");
+  }
+  if (r.x < 0 || r.y < 0 || r.w <= 0 || r.h <= 0 || r.x + r.w > 1.0 + 1e-9 || r.y + r.h > 1.0 + 1e-9)
+    fail(place, key, "region must lie inside the picture (fractions 0..1, positive size)");
+  return r;
+}
+
+// Converts and validates one value against its declaration.
+OptionValue parse_value(const OptionSpec& spec, const YAML::Node& n, const std::string& place,
+                        const std::string& key) {
+  switch (spec.type) {
+    case OptionType::Bool:
+      try {
+        return n.as<bool>();
+      } catch (const YAML::Exception&) {
+        fail(place, key, "expected true or false, got '" + n.Scalar() + "'");
+      }
+    case OptionType::Int: {
+      double v = number(n, place, key);
+      if (v != std::floor(v)) fail(place, key, "expected an integer, got '" + n.Scalar() + "'");
+      check_range(spec, v, place, key);
+      return static_cast<std::int64_t>(v);
+    }
+    case OptionType::Double: {
+      double v = number(n, place, key);
+      check_range(spec, v, place, key);
+      return v;
+    }
+    case OptionType::String: {
+      if (!n.IsScalar()) fail(place, key, "expected a string");
+      std::string s = n.Scalar();
+      if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end())
+        fail(place, key, "'" + s + "' is not one of: " + known_list(spec.choices));
+      return s;
+    }
+    case OptionType::Regions: {
+      std::vector<Region> out;
+      if (n.IsNull()) return out;
+      if (!n.IsSequence()) fail(place, key, "expected a list of regions [x, y, w, h]");
+      for (const auto& r : n) out.push_back(region(r, where(place, r.Mark()), key));
+      return out;
+    }
+  }
+  fail(place, key, "unsupported option type");
+}
+
+const OptionSpec* find_spec(const std::vector<OptionSpec>& specs, const std::string& name) {
+  for (const auto& s : specs)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::vector<std::string> names_of(const std::vector<OptionSpec>& specs) {
+  std::vector<std::string> n;
+  for (const auto& s : specs) n.push_back(s.name);
+  return n;
+}
+
+struct Builder {
+  Config& c;
+  DetectorRegistry& registry;
+  std::map<std::string, Options> detector_options;  // by name
+
+  void set_core(const std::string& section, const std::string& key, const OptionValue& v) {
+    auto str = [&] { return std::get<std::string>(v); };
+    auto dbl = [&] { return std::holds_alternative<double>(v) ? std::get<double>(v)
+                                                              : static_cast<double>(std::get<std::int64_t>(v)); };
+    if (section == "stream" && key == "name") c.stream_name = str();
+    else if (section == "input" && key == "url") c.input.url = str();
+    else if (section == "input" && key == "realtime") c.input.realtime = std::get<bool>(v);
+    else if (section == "input" && key == "open_timeout_s") c.input.open_timeout_s = dbl();
+    else if (section == "input" && key == "read_timeout_s") c.input.read_timeout_s = dbl();
+    else if (section == "pipeline" && key == "threads") c.pipeline.threads = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "pipeline" && key == "queue_frames") c.pipeline.queue_frames = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "events" && key == "path") c.events_path = str();
+    else if (section == "log" && key == "level") c.log_level = str();
+    else if (section == "log" && key == "format") c.log_format = str();
+  }
+
+  // One key of one section, from the file or the environment.
+  void apply(const std::vector<std::string>& path, const YAML::Node& value, const std::string& place) {
+    std::string dotted;
+    for (const auto& p : path)
+      if (!p.empty()) dotted += (dotted.empty() ? "" : ".") + p;
+    const std::string& section = path[0];
+    if (section == "detectors") {
+      if (path.size() < 2) fail(place, dotted, "expected detectors.<name>.<option>");
+      const DetectorInfo* info = registry.find(path[1]);
+      if (!info) {
+        std::vector<std::string> known;
+        for (const auto& d : registry.all()) known.push_back(d.name);
+        fail(place, dotted, "unknown detector '" + path[1] + "' (known: " + known_list(known) + ")");
+      }
+      if (path.size() != 3) fail(place, dotted, "expected detectors." + path[1] + ".<option>");
+      const OptionSpec* spec = find_spec(info->options, path[2]);
+      if (!spec)
+        fail(place, dotted, "unknown option of detector '" + path[1] + "' (known: " + known_list(names_of(info->options)) + ")");
+      detector_options[info->name].set(spec->name, parse_value(*spec, value, place, dotted));
+      return;
+    }
+    if (section == "input" && path.size() >= 2 && path[1] == "options") {
+      if (path.size() != 3 || !value.IsScalar())
+        fail(place, dotted, "input.options is a map of libavformat option names to values");
+      c.input.av_options[path[2]] = value.Scalar();
+      return;
+    }
+    for (const auto& s : core_sections()) {
+      if (s.name != section) continue;
+      if (path.size() != 2) fail(place, dotted, "expected " + section + ".<option>");
+      const OptionSpec* spec = find_spec(s.options, path[1]);
+      if (!spec) {
+        auto known = names_of(s.options);
+        if (section == "input") known.push_back("options");
+        fail(place, dotted, "unknown option (known: " + known_list(known) + ")");
+      }
+      set_core(section, spec->name, parse_value(*spec, value, place, dotted));
+      return;
+    }
+    std::vector<std::string> known = {"detectors", "plugins"};
+    for (const auto& s : core_sections()) known.push_back(s.name);
+    fail(place, dotted, "unknown section (known: " + known_list(known) + ")");
+  }
+
+  static void expect_map(const YAML::Node& n, const std::string& file, const std::string& key) {
+    if (!n.IsNull() && !n.IsMap()) fail(where(file, n.Mark()), key, "expected a mapping of keys to values");
+  }
+
+  // Applies every leaf of the file; errors point at the key's line and column.
+  void walk(const YAML::Node& root, const std::string& file) {
+    for (const auto& top : root) {
+      const std::string section = top.first.as<std::string>();
+      if (section == "plugins") continue;  // loaded before everything else
+      bool known = section == "detectors";
+      for (const auto& s : core_sections()) known = known || s.name == section;
+      if (!known) apply({section, ""}, top.second, where(file, top.first.Mark()));  // reports it
+      expect_map(top.second, file, section);
+      for (const auto& kv : top.second) {
+        const std::string key = kv.first.as<std::string>();
+        const std::string place = where(file, kv.first.Mark());
+        if (section == "detectors") {
+          if (!registry.find(key)) apply({section, key, ""}, kv.second, place);  // reports the unknown name
+          expect_map(kv.second, file, section + "." + key);
+          for (const auto& opt : kv.second)
+            apply({section, key, opt.first.as<std::string>()}, opt.second, where(file, opt.first.Mark()));
+        } else if (section == "input" && key == "options") {
+          expect_map(kv.second, file, "input.options");
+          for (const auto& opt : kv.second)
+            apply({section, key, opt.first.as<std::string>()}, opt.second, where(file, opt.first.Mark()));
+        } else {
+          apply({section, key}, kv.second, place);
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+const std::vector<SectionSpec>& core_sections() {
+  static const std::vector<SectionSpec> sections = {
+      {"stream", "the monitored stream",
+       {{"name", OptionType::String, std::string(), {}, {}, "",
+         "stream name carried by every event (default: derived from the input URL)", {}}}},
+      {"input", "where media comes from",
+       {{"url", OptionType::String, std::string(), {}, {}, "", "input URL or file (or --input)", {}},
+        {"realtime", OptionType::Bool, false, {}, {}, "", "pace a file at its native rate (or --realtime)", {}},
+        {"open_timeout_s", OptionType::Double, 10.0, 0.1, 3600.0, "s", "give up opening the input after this long", {}},
+        {"read_timeout_s", OptionType::Double, 10.0, 0.1, 3600.0, "s",
+         "a blocking read of a live input is abandoned after this long", {}}}},
+      {"pipeline", "decode and dispatch",
+       {{"threads", OptionType::Int, std::int64_t{0}, 0.0, 256.0, "", "detector worker threads (0: one per core)", {}},
+        {"queue_frames", OptionType::Int, std::int64_t{16}, 1.0, 10000.0, "frames",
+         "frames in flight per detector; a file waits for a full queue, a live input drops and counts", {}}}},
+      {"events", "event lines",
+       {{"path", OptionType::String, std::string(), {}, {}, "",
+         "JSON-lines file for events, '-' for stdout (or --events)", {}}}},
+      {"log", "logging on stderr",
+       {{"level", OptionType::String, std::string("info"), {}, {}, "", "log level", kLogLevels},
+        {"format", OptionType::String, std::string("text"), {}, {}, "", "text or json (one object per line)",
+         {"text", "json"}}}},
+  };
+  return sections;
+}
+
+const DetectorConfig* Config::detector(const std::string& name) const {
+  for (const auto& d : detectors)
+    if (d.info->name == name) return &d;
+  return nullptr;
+}
+
+Config load_config(const std::string& path, DetectorRegistry& registry, char** environ_vars) {
+  Config c;
+  YAML::Node root;
+  if (!path.empty()) {
+    c.source = path;
+    try {
+      root = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+      throw ConfigError(path + ": cannot read configuration file: " + std::strerror(errno));
+    } catch (const YAML::ParserException& e) {
+      throw ConfigError(where(path, e.mark) + ": YAML syntax error: " + e.msg);
+    }
+    if (!root.IsNull() && !root.IsMap()) throw ConfigError(where(path, root.Mark()) + ": expected a mapping at the top");
+  }
+
+  // Environment overrides: AVMON_SECTION__KEY[__KEY] = YAML scalar.
+  struct Override {
+    std::vector<std::string> path;
+    std::string value, name;
+  };
+  std::vector<Override> overrides;
+  for (char** e = environ_vars; e && *e; ++e) {
+    std::string kv = *e;
+    if (kv.rfind("AVMON_", 0) != 0) continue;
+    auto eq = kv.find('=');
+    std::string name = kv.substr(0, eq), rest = name.substr(6);
+    if (rest.find("__") == std::string::npos) continue;  // not a config override (e.g. AVMON_KEEP_TEST_FILES)
+    Override o{{}, eq == std::string::npos ? "" : kv.substr(eq + 1), name};
+    for (size_t start = 0;;) {
+      size_t sep = rest.find("__", start);
+      std::string part = rest.substr(start, sep == std::string::npos ? std::string::npos : sep - start);
+      std::transform(part.begin(), part.end(), part.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      o.path.push_back(part);
+      if (sep == std::string::npos) break;
+      start = sep + 2;
+    }
+    overrides.push_back(std::move(o));
+  }
+  std::sort(overrides.begin(), overrides.end(), [](const Override& a, const Override& b) { return a.name < b.name; });
+
+  // Plugins first: their detectors' options are validated like the others.
+  if (root["plugins"]) {
+    const YAML::Node& pl = root["plugins"];
+    if (!pl.IsSequence()) throw ConfigError(where(path, pl.Mark()) + ": plugins: expected a list of shared-object paths");
+    for (const auto& p : pl) {
+      try {
+        registry.load_plugin(p.as<std::string>());
+      } catch (const RegistryError& e) {
+        throw ConfigError(where(path, p.Mark()) + ": plugins: " + e.what());
+      }
+      c.plugins.push_back(p.as<std::string>());
+    }
+  }
+
+  Builder b{c, registry, {}};
+  for (const auto& d : registry.all()) b.detector_options[d.name] = default_options(d.options);
+  for (const auto& s : core_sections())
+    for (const auto& o : s.options) b.set_core(s.name, o.name, o.default_value);
+
+  if (root.IsMap()) b.walk(root, path);
+  for (const auto& o : overrides) {
+    YAML::Node value;
+    try {
+      value = YAML::Load(o.value);
+    } catch (const YAML::Exception&) {
+      value = YAML::Node(o.value);
+    }
+    if (value.IsNull()) value = YAML::Node(std::string());
+    b.apply(o.path, value, "environment " + o.name);
+  }
+
+  for (const auto& d : registry.all()) {
+    DetectorConfig dc;
+    dc.info = &d;
+    dc.options = b.detector_options[d.name];
+    dc.enabled = dc.options.get_bool("enabled");
+    dc.policy.min_duration_s = dc.options.get_double("min_duration_s");
+    dc.policy.hold_off_s = dc.options.get_double("hold_off_s");
+    dc.policy.severity = dc.options.get_string("severity");
+    c.detectors.push_back(std::move(dc));
+  }
+  return c;
+}
+
+std::string format_option_value(const OptionValue& v) {
+  std::ostringstream s;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) s << (x ? "true" : "false");
+        else if constexpr (std::is_same_v<T, std::string>) s << '"' << x << '"';
+        else if constexpr (std::is_same_v<T, std::vector<Region>>) {
+          s << "[";
+          for (size_t i = 0; i < x.size(); ++i)
+            s << (i ? ", " : "") << "[" << x[i].x << ", " << x[i].y << ", " << x[i].w << ", " << x[i].h << "]";
+          s << "]";
+        } else s << x;
+      },
+      v);
+  return s.str();
+}
+
+namespace {
+std::string spec_comment(const OptionSpec& o) {
+  std::ostringstream s;
+  s << o.help;
+  if (!o.unit.empty()) s << " [" << o.unit << "]";
+  if (o.min || o.max)
+    s << " (range " << (o.min ? format_option_value(*o.min) : "-inf") << " .. "
+      << (o.max ? format_option_value(*o.max) : "inf") << ")";
+  if (!o.choices.empty()) s << " (one of: " << known_list(o.choices) << ")";
+  return s.str();
+}
+}  // namespace
+
+std::string default_config_yaml(const DetectorRegistry& registry) {
+  std::ostringstream y;
+  y << "# avmon configuration: every option with its default.\n"
+       "# Generated by `avmon check-config --print-defaults`; tests keep this file in step.\n"
+       "# Any value can be overridden from the environment: AVMON_<SECTION>__<KEY>,\n"
+       "# e.g. AVMON_INPUT__URL=udp://239.1.1.1:5000 or AVMON_DETECTORS__BLACK__MIN_DURATION_S=2.\n";
+  for (const auto& s : core_sections()) {
+    y << "\n# " << s.help << "\n" << s.name << ":\n";
+    for (const auto& o : s.options) y << "  # " << spec_comment(o) << "\n  " << o.name << ": " << format_option_value(o.default_value) << "\n";
+    if (s.name == "input")
+      y << "  # libavformat/protocol options passed as-is, e.g. rtsp_transport: tcp, timeout: \"5000000\"\n  options: {}\n";
+  }
+  y << "\n# shared objects with out-of-tree detectors (see docs/plugins.md)\nplugins: []\n";
+  y << "\ndetectors:\n";
+  for (const auto& d : registry.all()) {
+    y << "  # " << d.summary << "\n  " << d.name << ":\n";
+    for (const auto& o : d.options) y << "    # " << spec_comment(o) << "\n    " << o.name << ": " << format_option_value(o.default_value) << "\n";
+  }
+  return y.str();
+}
+
+std::string describe_detectors(const DetectorRegistry& registry) {
+  std::ostringstream s;
+  for (const auto& d : registry.all()) {
+    s << d.name << " (" << registry.origin(d.name) << "): " << d.summary << "\n";
+    s << "  media: " << ((d.media & kVideo) ? "video" : "") << ((d.media & kVideo) && (d.media & kAudio) ? "+" : "")
+      << ((d.media & kAudio) ? "audio" : "") << "; reports: " << known_list(d.types);
+    if (!d.suppresses.empty()) s << "; suppresses: " << known_list(d.suppresses);
+    s << "\n";
+    for (const auto& o : d.options)
+      s << "  " << o.name << " (" << option_type_name(o.type) << ", default " << format_option_value(o.default_value)
+        << "): " << spec_comment(o) << "\n";
+    s << "\n";
+  }
+  return s.str();
+}
+
+}  // namespace avmon

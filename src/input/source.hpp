@@ -1,0 +1,79 @@
+// Where decoded media comes from: libavformat/libavcodec for any URL FFmpeg
+// opens, or the built-in demo generator. A source decodes each stream once
+// and hands frames to its consumer, which fans them out to the detectors.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "avmon/frame.hpp"
+#include "config/config.hpp"
+#include "pipeline/frames.hpp"
+
+namespace avmon {
+
+// The input cannot be opened or is not media: exit status 3.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class SourceConsumer {
+ public:
+  virtual ~SourceConsumer() = default;
+  // Before the first frame, and again when the format changes mid-stream.
+  virtual void on_stream_info(const StreamInfo& info, bool changed) = 0;
+  virtual void on_video(std::shared_ptr<const VideoFrame> frame) = 0;
+  virtual void on_audio(std::shared_ptr<const AudioBlock> block) = 0;
+  // Timestamps jumped (or media stopped and came back): history is void.
+  virtual void on_discontinuity(double media_time_s) = 0;
+};
+
+struct SourceStats {
+  std::atomic<std::uint64_t> packets{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> video_frames{0};
+  std::atomic<std::uint64_t> audio_blocks{0};
+  std::atomic<std::uint64_t> decode_errors{0};   // packets refused + errors the decoders logged
+  std::atomic<std::uint64_t> corrupt_frames{0};  // pictures flagged corrupt by the decoder
+  std::atomic<std::uint64_t> discontinuities{0};
+};
+
+class MediaSource {
+ public:
+  virtual ~MediaSource() = default;
+  // Opens the input and its decoders; throws InputError saying why not.
+  virtual void open() = 0;
+  virtual const StreamInfo& info() const = 0;
+  // Decodes until the input ends or stop() is called. Returns why it ended
+  // ("end of input", "stopped", or the input error).
+  virtual std::string run(SourceConsumer& consumer) = 0;
+  // Any thread (or a signal handler's flag watcher): interrupts blocking I/O.
+  virtual void stop() = 0;
+  // Media time just past the last frame delivered.
+  virtual double end_media_time_s() const = 0;
+  virtual bool live() const = 0;
+  SourceStats& stats() { return stats_; }
+  // Shared-product accounting of the frames this source made.
+  DerivedStats& derived_stats() { return derived_; }
+
+ protected:
+  SourceStats stats_;
+  DerivedStats derived_;
+};
+
+// libavformat + libavcodec. `stop_flag` (may be null) is polled by the
+// interrupt callback so that a signal ends even a hung read at once.
+std::unique_ptr<MediaSource> make_av_source(const InputConfig& cfg, const std::atomic<bool>* stop_flag);
+
+// The built-in demo: a generated programme with known black, freeze and
+// silence segments (see docs and `avmon demo --help`).
+struct DemoOptions {
+  double duration_s = 60;
+  bool realtime = true;
+};
+std::unique_ptr<MediaSource> make_demo_source(const DemoOptions& opts, const std::atomic<bool>* stop_flag);
+
+}  // namespace avmon

@@ -1,0 +1,171 @@
+#include "pipeline/dispatcher.hpp"
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace avmon {
+
+namespace {
+
+struct VectorSink final : ObservationSink {
+  std::vector<Observation> seen;
+  void observe(Observation obs) override { seen.push_back(std::move(obs)); }
+};
+
+int pool_threads(int configured) {
+  if (configured > 0) return configured;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(std::vector<DetectorSlot> slots, EventEngine& engine, Mode mode, int threads,
+                       int queue_frames)
+    : slots_(std::move(slots)), engine_(engine), mode_(mode), queue_frames_(std::max(1, queue_frames)),
+      inflight_(slots_.size(), 0), pool_(static_cast<size_t>(pool_threads(threads))) {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    stats_.push_back(std::make_unique<SlotStats>());
+    strands_.push_back(boost::asio::make_strand(pool_.get_executor()));
+  }
+}
+
+Dispatcher::~Dispatcher() {
+  drain();
+  pool_.join();
+}
+
+void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may_drop) {
+  std::vector<size_t> targets;
+  std::uint64_t seq;
+  {
+    std::unique_lock lk(mu_);
+    seq = next_seq_++;
+    batches_.push_back({media_time_s, 0, false, std::vector<std::vector<Observation>>(slots_.size())});
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (!(slots_[i].media & media)) continue;
+      if (inflight_[i] >= queue_frames_) {
+        if (may_drop && mode_ == Mode::DropWhenBehind) {
+          ++stats_[i]->dropped;
+          continue;
+        }
+        cv_.wait(lk, [&] { return inflight_[i] < queue_frames_; });
+      }
+      ++inflight_[i];
+      ++batch(seq).remaining;
+      targets.push_back(i);
+    }
+    batch(seq).sealed = true;
+    flush_locked();
+  }
+  auto shared_call = std::make_shared<Call>(std::move(call));
+  for (size_t i : targets) {
+    boost::asio::post(strands_[i], [this, i, seq, shared_call] {
+      VectorSink sink;
+      auto t0 = std::chrono::steady_clock::now();
+      try {
+        (*shared_call)(*slots_[i].detector, sink);
+      } catch (const std::exception& e) {
+        if (stats_[i]->errors++ == 0) spdlog::error("detector {} failed: {}", slots_[i].name, e.what());
+      }
+      stats_[i]->busy_ns += static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+      ++stats_[i]->processed;
+      complete(i, seq, std::move(sink.seen));
+    });
+  }
+}
+
+void Dispatcher::complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs) {
+  std::lock_guard lk(mu_);
+  Batch& b = batch(seq);
+  b.observations[slot] = std::move(obs);
+  --b.remaining;
+  --inflight_[slot];
+  flush_locked();
+  cv_.notify_all();
+}
+
+void Dispatcher::flush_locked() {
+  bool popped = false;
+  while (!batches_.empty() && batches_.front().sealed && batches_.front().remaining == 0) {
+    Batch& b = batches_.front();
+    for (size_t i = 0; i < slots_.size(); ++i)
+      for (const auto& o : b.observations[i]) engine_.observe(slots_[i].name, o);
+    engine_.advance(b.media_time_s);
+    batches_.pop_front();
+    ++base_seq_;
+    popped = true;
+  }
+  if (popped) cv_.notify_all();
+}
+
+void Dispatcher::configure(const StreamInfo& info) {
+  submit(engine_.clock_s(), kVideo | kAudio, [info](Detector& d, ObservationSink&) { d.configure(info); }, false);
+  drain();
+}
+
+void Dispatcher::video(std::shared_ptr<const VideoFrame> frame) {
+  double t = frame->media_time_s();
+  submit(t, kVideo, [f = std::move(frame)](Detector& d, ObservationSink& s) { d.on_video(*f, s); }, true);
+}
+
+void Dispatcher::audio(std::shared_ptr<const AudioBlock> block) {
+  double t = block->media_time_s();
+  submit(t, kAudio, [b = std::move(block)](Detector& d, ObservationSink& s) { d.on_audio(*b, s); }, true);
+}
+
+void Dispatcher::discontinuity(double media_time_s) {
+  submit(media_time_s, kVideo | kAudio,
+         [media_time_s](Detector& d, ObservationSink&) { d.on_discontinuity(media_time_s); }, false);
+}
+
+void Dispatcher::drain() {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return batches_.empty(); });
+}
+
+void Dispatcher::finish(double end_media_time_s) {
+  submit(end_media_time_s, kVideo | kAudio,
+         [end_media_time_s](Detector& d, ObservationSink& s) { d.finish(end_media_time_s, s); }, false);
+  drain();
+  std::lock_guard lk(mu_);
+  engine_.finish(end_media_time_s);
+}
+
+nlohmann::json Dispatcher::summaries() {
+  drain();
+  // Every strand is idle after drain(); the mutex orders their writes before these reads.
+  std::lock_guard lk(mu_);
+  nlohmann::json all = nlohmann::json::object();
+  for (const auto& s : slots_) {
+    nlohmann::json j = s.detector->summary();
+    if (j.is_object()) all.update(j, true);
+  }
+  return all;
+}
+
+nlohmann::json Dispatcher::levels() {
+  nlohmann::json all = nlohmann::json::object();
+  std::vector<std::future<nlohmann::json>> parts;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    auto p = std::make_shared<std::promise<nlohmann::json>>();
+    parts.push_back(p->get_future());
+    boost::asio::post(strands_[i], [this, i, p] { p->set_value(slots_[i].detector->levels()); });
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    nlohmann::json j = parts[i].get();
+    if (!j.is_null()) all[slots_[i].name] = std::move(j);
+  }
+  return all;
+}
+
+void Dispatcher::with_engine(const std::function<void(EventEngine&)>& fn) {
+  std::lock_guard lk(mu_);
+  fn(engine_);
+}
+
+}  // namespace avmon

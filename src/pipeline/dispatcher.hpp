@@ -1,0 +1,104 @@
+// Dispatch: every decoded frame goes, by reference, to each detector that
+// wants its medium; each detector runs on its own strand of an Asio thread
+// pool with a bounded number of frames in flight. A file waits for a full
+// queue (lossless, back-pressure); a live input drops the frame for that
+// detector and counts the drop.
+//
+// Observations come back out of order across detectors; a reorder buffer
+// hands them to the event engine in frame order, detectors in name order, so
+// the events of a file are the same on every run.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "avmon/detector.hpp"
+#include "avmon/registry.hpp"
+#include "pipeline/engine.hpp"
+
+namespace avmon {
+
+struct DetectorSlot {
+  std::string name;
+  unsigned media = 0;  // kVideo | kAudio
+  std::unique_ptr<Detector> detector;
+};
+
+struct SlotStats {
+  std::atomic<std::uint64_t> processed{0};
+  std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> busy_ns{0};
+};
+
+class Dispatcher {
+ public:
+  enum class Mode { Lossless, DropWhenBehind };
+
+  Dispatcher(std::vector<DetectorSlot> slots, EventEngine& engine, Mode mode, int threads, int queue_frames);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void configure(const StreamInfo& info);
+  void video(std::shared_ptr<const VideoFrame> frame);
+  void audio(std::shared_ptr<const AudioBlock> block);
+  void discontinuity(double media_time_s);
+  // Waits until every frame handed over so far has been analysed and its
+  // observations passed to the engine.
+  void drain();
+  // End of input: detectors' finish(), then the engine closes open defects.
+  void finish(double end_media_time_s);
+  // Detectors' summary() figures merged into one object (after finish()).
+  nlohmann::json summaries();
+  // Detectors' live levels, keyed by detector name (runs on their strands).
+  nlohmann::json levels();
+
+  // Runs `fn` with the engine under the dispatcher's lock (status, metrics).
+  void with_engine(const std::function<void(EventEngine&)>& fn);
+
+  const std::vector<DetectorSlot>& slots() const { return slots_; }
+  const SlotStats& stats(size_t slot) const { return *stats_[slot]; }
+  void set_mode(Mode m) { mode_ = m; }
+
+ private:
+  using Call = std::function<void(Detector&, ObservationSink&)>;
+  struct Batch {
+    double media_time_s = 0;
+    int remaining = 0;
+    bool sealed = false;  // every target has been counted in `remaining`
+    std::vector<std::vector<Observation>> observations;  // per slot
+  };
+
+  void submit(double media_time_s, unsigned media, Call call, bool may_drop);
+  void complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs);
+  void flush_locked();
+  Batch& batch(std::uint64_t seq) { return batches_[static_cast<size_t>(seq - base_seq_)]; }
+
+  std::vector<DetectorSlot> slots_;
+  std::vector<std::unique_ptr<SlotStats>> stats_;
+  EventEngine& engine_;
+  std::atomic<Mode> mode_;
+  int queue_frames_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> batches_;
+  std::uint64_t base_seq_ = 0, next_seq_ = 0;
+  std::vector<int> inflight_;
+
+  boost::asio::thread_pool pool_;
+  std::vector<boost::asio::strand<boost::asio::thread_pool::executor_type>> strands_;
+};
+
+}  // namespace avmon

@@ -1,0 +1,127 @@
+#include "pipeline/frames.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+extern "C" {
+#include <libavutil/channel_layout.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+}
+
+namespace avmon {
+
+namespace {
+
+// One-shot conversion of the whole picture into a packed 8-bit destination.
+// A fresh SwsContext per call is cheap next to decoding (it is cached per
+// thread by size/format below) and keeps frames independent of each other.
+void convert(const AVFrame* src, AVPixelFormat dst_fmt, cv::Mat& dst) {
+  struct Cache {
+    SwsContext* ctx = nullptr;
+    ~Cache() { sws_freeContext(ctx); }
+  };
+  thread_local Cache cache;
+  cache.ctx = sws_getCachedContext(cache.ctx, src->width, src->height,
+                                   static_cast<AVPixelFormat>(src->format), dst.cols, dst.rows, dst_fmt,
+                                   SWS_AREA, nullptr, nullptr, nullptr);
+  if (!cache.ctx) {
+    dst.setTo(0);
+    return;
+  }
+  uint8_t* dst_data[4] = {dst.data, nullptr, nullptr, nullptr};
+  int dst_stride[4] = {static_cast<int>(dst.step[0]), 0, 0, 0};
+  sws_scale(cache.ctx, src->data, src->linesize, 0, src->height, dst_data, dst_stride);
+}
+
+bool is_8bit_planar_yuv(int fmt) {
+  switch (fmt) {
+    case AV_PIX_FMT_YUV420P: case AV_PIX_FMT_YUVJ420P: case AV_PIX_FMT_YUV422P:
+    case AV_PIX_FMT_YUVJ422P: case AV_PIX_FMT_YUV444P: case AV_PIX_FMT_YUVJ444P:
+    case AV_PIX_FMT_NV12: case AV_PIX_FMT_NV21: case AV_PIX_FMT_GRAY8:
+    case AV_PIX_FMT_YUV411P: case AV_PIX_FMT_YUV410P: case AV_PIX_FMT_YUV440P:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+BusVideoFrame::BusVideoFrame(AVFramePtr frame, std::uint64_t index, double media_time_s, double duration_s,
+                             DecodeInfo info, DerivedStats* stats)
+    : frame_(std::move(frame)), index_(index), media_time_s_(media_time_s), duration_s_(duration_s),
+      info_(info), stats_(stats) {}
+
+cv::Size BusVideoFrame::analysis_size(int width, int height) {
+  if (width <= kAnalysisMaxWidth) return {width, height};
+  int h = static_cast<int>(static_cast<long>(height) * kAnalysisMaxWidth / width);
+  return {kAnalysisMaxWidth, std::max(2, h & ~1)};
+}
+
+const cv::Mat& BusVideoFrame::luma_full() const {
+  std::call_once(full_once_, [this] {
+    if (is_8bit_planar_yuv(frame_->format)) {
+      // A header over the decoder's plane: no pixel is copied.
+      full_ = cv::Mat(frame_->height, frame_->width, CV_8UC1, frame_->data[0],
+                      static_cast<size_t>(frame_->linesize[0]));
+    } else {
+      full_.create(frame_->height, frame_->width, CV_8UC1);
+      convert(frame_.get(), AV_PIX_FMT_GRAY8, full_);
+      if (stats_) ++stats_->luma_full_converted;
+    }
+  });
+  return full_;
+}
+
+const cv::Mat& BusVideoFrame::luma() const {
+  std::call_once(luma_once_, [this] {
+    cv::Size s = analysis_size(frame_->width, frame_->height);
+    if (s.width == frame_->width && s.height == frame_->height) {
+      luma_ = luma_full();
+    } else if (is_8bit_planar_yuv(frame_->format)) {
+      // Scale the Y plane alone: swscale treats it as GRAY8, which keeps the
+      // coded range (no limited->full expansion) and skips chroma entirely.
+      AVFrame y{};
+      y.width = frame_->width;
+      y.height = frame_->height;
+      y.format = AV_PIX_FMT_GRAY8;
+      y.data[0] = frame_->data[0];
+      y.linesize[0] = frame_->linesize[0];
+      luma_.create(s, CV_8UC1);
+      convert(&y, AV_PIX_FMT_GRAY8, luma_);
+    } else {
+      luma_.create(s, CV_8UC1);
+      convert(frame_.get(), AV_PIX_FMT_GRAY8, luma_);
+    }
+    if (stats_) ++stats_->luma;
+  });
+  return luma_;
+}
+
+const cv::Mat& BusVideoFrame::bgr() const {
+  std::call_once(bgr_once_, [this] {
+    bgr_.create(analysis_size(frame_->width, frame_->height), CV_8UC3);
+    convert(frame_.get(), AV_PIX_FMT_BGR24, bgr_);
+    if (stats_) ++stats_->bgr;
+  });
+  return bgr_;
+}
+
+BusAudioBlock::BusAudioBlock(AVFramePtr fltp, std::uint64_t index, double media_time_s,
+                             std::shared_ptr<const std::vector<std::string>> names)
+    : frame_(std::move(fltp)), index_(index), media_time_s_(media_time_s), names_(std::move(names)) {}
+
+std::vector<std::string> channel_names(const AVChannelLayout& layout) {
+  std::vector<std::string> names;
+  for (int c = 0; c < layout.nb_channels; ++c) {
+    char buf[64] = {0};
+    AVChannel ch = av_channel_layout_channel_from_index(&layout, static_cast<unsigned>(c));
+    if (ch != AV_CHAN_NONE && av_channel_name(buf, sizeof buf, ch) > 0 && buf[0] != 'U')
+      names.emplace_back(buf);
+    else
+      names.push_back("c" + std::to_string(c));
+  }
+  return names;
+}
+
+}  // namespace avmon

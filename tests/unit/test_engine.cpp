@@ -1,0 +1,192 @@
+// The event engine's state machine: minimum duration, hold-off, correlation
+// and closing at end of stream, on hand-made observation sequences.
+#include <gtest/gtest.h>
+
+#include "pipeline/engine.hpp"
+
+namespace avmon {
+namespace {
+
+struct Lines : EventSink {
+  std::vector<nlohmann::json> all;
+  void emit(const nlohmann::json& e) override { all.push_back(e); }
+  std::vector<nlohmann::json> of(const std::string& kind) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& e : all)
+      if (e["kind"] == kind) out.push_back(e);
+    return out;
+  }
+};
+
+Observation obs(const std::string& type, double t, bool active, int channel = -1) {
+  Observation o;
+  o.type = type;
+  o.media_time_s = t;
+  o.active = active;
+  o.channel = channel;
+  return o;
+}
+
+struct EngineTest : ::testing::Test {
+  Lines lines;
+  EventEngine engine{"s1", lines};
+  void SetUp() override {
+    engine.wall_time = [] { return std::string("2026-01-01T00:00:00.000Z"); };
+    engine.add_detector("black", {0.5, 0.5, "critical"}, {"black"}, {"freeze"});
+    engine.add_detector("freeze", {2.0, 0.5, "major"}, {"freeze"}, {});
+  }
+  // Feeds `type` as active over [from, to) at 25 fps, inactive elsewhere in [0, until).
+  void feed(const std::string& det, double from, double to, double until) {
+    for (int i = 0; i < static_cast<int>(until * 25); ++i) {
+      double t = i / 25.0;
+      engine.observe(det, obs(det, t, t >= from && t < to));
+      engine.advance(t);
+    }
+  }
+};
+
+TEST_F(EngineTest, ShortConditionBelowMinimumDurationIsNotADefect) {
+  feed("black", 1.0, 1.4, 5.0);  // 0.4 s < 0.5 s
+  EXPECT_TRUE(lines.all.empty());
+}
+
+TEST_F(EngineTest, StartIsReportedAtTheTrueOnsetAndEndAtTheTrueEnd) {
+  feed("black", 1.0, 3.0, 6.0);
+  auto starts = lines.of("defect.start");
+  auto ends = lines.of("defect.end");
+  ASSERT_EQ(starts.size(), 1u);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_DOUBLE_EQ(starts[0]["media_time"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(ends[0]["media_time"].get<double>(), 3.0);
+  EXPECT_EQ(starts[0]["id"], ends[0]["id"]);
+  EXPECT_EQ(starts[0]["severity"], "critical");
+  EXPECT_EQ(starts[0]["stream"], "s1");
+  EXPECT_EQ(starts[0]["detector"], "black");
+  EXPECT_EQ(starts[0]["wall_time"], "2026-01-01T00:00:00.000Z");
+  EXPECT_DOUBLE_EQ(ends[0]["details"]["duration_s"].get<double>(), 2.0);
+}
+
+TEST_F(EngineTest, GapShorterThanHoldOffDoesNotSplitTheDefect) {
+  for (int i = 0; i < 200; ++i) {
+    double t = i / 25.0;
+    bool active = (t >= 1.0 && t < 3.0) || (t >= 3.2 && t < 5.0);  // 0.2 s gap < 0.5 s hold-off
+    engine.observe("black", obs("black", t, active));
+    engine.advance(t);
+  }
+  auto starts = lines.of("defect.start");
+  auto ends = lines.of("defect.end");
+  ASSERT_EQ(starts.size(), 1u);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_DOUBLE_EQ(ends[0]["media_time"].get<double>(), 5.0);
+}
+
+TEST_F(EngineTest, GapLongerThanHoldOffGivesTwoDefects) {
+  for (int i = 0; i < 200; ++i) {
+    double t = i / 25.0;
+    bool active = (t >= 1.0 && t < 3.0) || (t >= 4.0 && t < 6.0);
+    engine.observe("black", obs("black", t, active));
+    engine.advance(t);
+  }
+  EXPECT_EQ(lines.of("defect.start").size(), 2u);
+  EXPECT_EQ(lines.of("defect.end").size(), 2u);
+}
+
+TEST_F(EngineTest, BlackSuppressesFreezeDuringTheSameIncident) {
+  // A black picture is also an unchanging one: both detectors see it.
+  for (int i = 0; i < 250; ++i) {
+    double t = i / 25.0;
+    bool black = t >= 2.0 && t < 6.0;
+    engine.observe("black", obs("black", t, black));
+    engine.observe("freeze", obs("freeze", t, t >= 2.04 && t < 6.0));
+    engine.advance(t);
+  }
+  auto starts = lines.of("defect.start");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0]["type"], "black");
+}
+
+TEST_F(EngineTest, FreezeAfterBlackCountsFromTheEndOfBlack) {
+  for (int i = 0; i < 300; ++i) {
+    double t = i / 25.0;
+    engine.observe("black", obs("black", t, t >= 2.0 && t < 4.0));
+    engine.observe("freeze", obs("freeze", t, t >= 2.04 && t < 9.0));  // held picture after the black
+    engine.advance(t);
+  }
+  auto starts = lines.of("defect.start");
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_EQ(starts[1]["type"], "freeze");
+  EXPECT_DOUBLE_EQ(starts[1]["media_time"].get<double>(), 4.0);
+}
+
+TEST_F(EngineTest, FreezeInProgressEndsWhenBlackTakesOver) {
+  for (int i = 0; i < 300; ++i) {
+    double t = i / 25.0;
+    engine.observe("freeze", obs("freeze", t, t >= 1.0 && t < 10.0));
+    engine.observe("black", obs("black", t, t >= 5.0 && t < 8.0));
+    engine.advance(t);
+  }
+  auto ends = lines.of("defect.end");
+  ASSERT_GE(ends.size(), 2u);
+  EXPECT_EQ(ends[0]["type"], "freeze");
+  EXPECT_DOUBLE_EQ(ends[0]["media_time"].get<double>(), 5.0);
+}
+
+TEST_F(EngineTest, FinishClosesOpenDefectsAtTheLastMediaTime) {
+  for (int i = 0; i < 100; ++i) {
+    double t = i / 25.0;
+    engine.observe("black", obs("black", t, t >= 1.0));
+    engine.advance(t);
+  }
+  engine.finish(4.0);
+  auto ends = lines.of("defect.end");
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_DOUBLE_EQ(ends[0]["media_time"].get<double>(), 4.0);
+}
+
+TEST_F(EngineTest, FinishDropsConditionsShorterThanTheMinimum) {
+  engine.observe("freeze", obs("freeze", 3.0, true));
+  engine.finish(4.0);  // 1 s < 2 s
+  EXPECT_TRUE(lines.all.empty());
+}
+
+TEST_F(EngineTest, SinceBackdatesTheOnset) {
+  Observation o = obs("freeze", 5.0, true);
+  o.since_s = 3.0;
+  engine.observe("freeze", o);
+  engine.advance(5.0);
+  auto starts = lines.of("defect.start");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_DOUBLE_EQ(starts[0]["media_time"].get<double>(), 3.0);
+}
+
+TEST_F(EngineTest, ChannelsAreSeparateDefectsWithTheChannelInTheEvent) {
+  engine.add_detector("channel_silent", {1.0, 0.0, "major"}, {"channel_silent"}, {});
+  for (int i = 0; i < 100; ++i) {
+    double t = i / 25.0;
+    engine.observe("channel_silent", obs("channel_silent", t, t >= 1.0, 0));
+    engine.observe("channel_silent", obs("channel_silent", t, t >= 2.0, 1));
+    engine.advance(t);
+  }
+  auto starts = lines.of("defect.start");
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_EQ(starts[0]["channel"], 0);
+  EXPECT_EQ(starts[1]["channel"], 1);
+  EXPECT_NE(starts[0]["id"], starts[1]["id"]);
+}
+
+TEST_F(EngineTest, IdsAreTheSameOnEveryRunOfTheSameInput) {
+  feed("black", 1.0, 3.0, 6.0);
+  Lines other;
+  EventEngine again{"s1", other};
+  again.wall_time = engine.wall_time;
+  again.add_detector("black", {0.5, 0.5, "critical"}, {"black"}, {"freeze"});
+  for (int i = 0; i < 150; ++i) {
+    double t = i / 25.0;
+    again.observe("black", obs("black", t, t >= 1.0 && t < 3.0));
+    again.advance(t);
+  }
+  EXPECT_EQ(lines.all, other.all);
+}
+
+}  // namespace
+}  // namespace avmon
