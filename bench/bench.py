@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""avmon's speed against ffmpeg's decode-only time on the same clip, in the
+same run. Targets live here, never in timed tests.
+
+  bench/bench.py [--avmon build/avmon] [--runs 3] [--seconds 60] [--json]
+
+Makes (once, cached) a 1080p25 H.264 + AAC clip from Debian opencv-doc footage
+(the public corpus's tree shot, up-scaled, with the Megamind soundtrack), then
+measures wall time and CPU time (user+sys of the child) of:
+  ffmpeg   ffmpeg -i CLIP -f null -            (decode only)
+  none     avmon run with every detector disabled (decode + bus)
+  video    avmon run with only the video detectors
+  audio    avmon run with only the audio detectors
+  all      avmon run with every detector (the default configuration)
+Reports medians and the ratios operators care about."""
+import argparse, json, os, pathlib, resource, statistics, subprocess, sys, time
+
+DATA = pathlib.Path("/usr/share/doc/opencv-doc/examples/data")
+CACHE = pathlib.Path(os.environ.get("AVMON_BENCH_CACHE", pathlib.Path.home() / ".cache/avmon-bench"))
+
+
+def make_clip(seconds):
+    clip = CACHE / f"tree_1080p25_{seconds}s.mp4"
+    if clip.exists():
+        return clip
+    CACHE.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                    "-stream_loop", "-1", "-i", str(DATA / "tree.avi"),
+                    "-stream_loop", "-1", "-i", str(DATA / "Megamind.avi"),
+                    "-map", "0:v", "-map", "1:a", "-t", str(seconds),
+                    "-vf", "fps=25,scale=1920:1080:flags=bicubic,setsar=1",
+                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-g", "50", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2", str(clip)], check=True)
+    return clip
+
+
+def measure(cmd, env=None):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss
+
+
+def detector_names(avmon):
+    out = subprocess.run([avmon, "detectors"], check=True, capture_output=True, text=True).stdout
+    names = {}
+    for line in out.splitlines():
+        if line and not line.startswith(" ") and "(" in line:
+            name = line.split(" ", 1)[0]
+            media = ""
+        elif line.strip().startswith("media:"):
+            media = line.strip().split(";")[0].split(":")[1].strip()
+            names[name] = media
+    return names
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--avmon", default="build/avmon")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    clip = make_clip(a.seconds)
+    names = detector_names(a.avmon)
+    video = [n for n, m in names.items() if m == "video"]
+    audio = [n for n, m in names.items() if m == "audio"]
+
+    def env_with(enabled):
+        env = dict(os.environ)
+        for n in names:
+            env[f"AVMON_DETECTORS__{n.upper()}__ENABLED"] = "true" if n in enabled else "false"
+        return env
+
+    avmon_cmd = [a.avmon, "run", "--input", str(clip), "--events", "/dev/null", "--log-level", "warn"]
+    configs = {
+        "ffmpeg": (["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(clip), "-f", "null", "-"], None),
+        "none": (avmon_cmd, env_with(set())),
+        "video": (avmon_cmd, env_with(set(video))),
+        "audio": (avmon_cmd, env_with(set(audio))),
+        "all": (avmon_cmd, env_with(set(names))),
+    }
+    results = {k: [] for k in configs}
+    for _ in range(a.runs):  # interleaved, so that machine noise hits every configuration alike
+        for k, (cmd, env) in configs.items():
+            results[k].append(measure(cmd, env))
+    med = {k: {"wall_s": statistics.median(r[0] for r in v), "cpu_s": statistics.median(r[1] for r in v)}
+           for k, v in results.items()}
+    base = med["none"]["cpu_s"]
+    report = {
+        "clip": str(clip), "runs": a.runs, "medians": med,
+        "avmon_vs_ffmpeg_wall": med["all"]["wall_s"] / med["ffmpeg"]["wall_s"],
+        "avmon_vs_ffmpeg_cpu": med["all"]["cpu_s"] / med["ffmpeg"]["cpu_s"],
+        "video_detectors_cpu_overhead": (med["video"]["cpu_s"] - base) / base,
+        "audio_detectors_cpu_overhead": (med["audio"]["cpu_s"] - base) / base,
+        "video_detectors": video, "audio_detectors": audio,
+    }
+    if a.json:
+        print(json.dumps(report, indent=1))
+        return
+    print(f"clip: {clip} ({a.runs} runs, medians)")
+    for k, v in med.items():
+        print(f"  {k:7s} wall {v['wall_s']:7.2f} s   cpu {v['cpu_s']:7.2f} s")
+    print(f"avmon (all detectors) / ffmpeg decode-only: wall x{report['avmon_vs_ffmpeg_wall']:.3f}, "
+          f"cpu x{report['avmon_vs_ffmpeg_cpu']:.3f}   (target <= 1.2)")
+    print(f"video detectors add {100 * report['video_detectors_cpu_overhead']:.1f}% to the CPU of a detector-less analysis (target <= 5%)")
+    print(f"audio detectors add {100 * report['audio_detectors_cpu_overhead']:.1f}% to the CPU of a detector-less analysis (target <= 3%)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
