@@ -1,0 +1,194 @@
+#include "black/black.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+extern "C" {
+#include <libavutil/frame.h>
+#include <libavutil/pixfmt.h>
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "avmon/registry.hpp"
+
+namespace avmon::video {
+
+namespace {
+
+// 8x8 blocks at analysis size (about 60x34 of them): large enough that noise
+// averages out in a block's mean, small enough that a logo's surroundings
+// still count as black.
+constexpr int kBlock = 8;
+
+}  // namespace
+
+void BlackAnalyser::layout(int cols, int rows) {
+  cols_ = cols;
+  rows_ = rows;
+  bw_ = cols / kBlock;
+  bh_ = rows / kBlock;
+  const size_t n = static_cast<size_t>(bw_) * static_cast<size_t>(bh_);
+  excluded_.assign(n, 0);
+  block_mean_.assign(n, 0.f);
+  block_std_.assign(n, 0.f);
+  for (int by = 0; by < bh_; ++by)
+    for (int bx = 0; bx < bw_; ++bx) {
+      // A block is excluded when its centre lies in an exclusion region.
+      const double cx = (bx + 0.5) / bw_, cy = (by + 0.5) / bh_;
+      for (const Region& r : p_.exclude_regions)
+        if (cx >= r.x && cx < r.x + r.w && cy >= r.y && cy < r.y + r.h)
+          excluded_[static_cast<size_t>(by * bw_ + bx)] = 1;
+    }
+}
+
+BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
+  BlackVerdict v;
+  if (luma.empty() || luma.type() != CV_8UC1 || luma.cols < kBlock || luma.rows < kBlock) return v;
+  if (luma.cols != cols_ || luma.rows != rows_) layout(luma.cols, luma.rows);
+
+  // Block means and deviations (from every other row: enough for noise
+  // statistics); a histogram of the means (1/4-level bins) gives the
+  // picture's black reference without sorting.
+  constexpr double inv_n = 1.0 / (kBlock * kBlock / 2);
+  int hist[1024] = {0};
+  int analysed = 0;
+  double mean_sum = 0;
+  for (int by = 0; by < bh_; ++by) {
+    for (int bx = 0; bx < bw_; ++bx) {
+      const size_t bi = static_cast<size_t>(by * bw_ + bx);
+      if (excluded_[bi]) continue;
+      unsigned sum = 0, sq = 0;
+#if defined(__SSE2__)
+      const __m128i zero = _mm_setzero_si128();
+      __m128i vsum = zero, vsq = zero;
+      for (int y = 0; y < kBlock; y += 2) {
+        const __m128i px = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(luma.ptr<unsigned char>(by * kBlock + y) + bx * kBlock));
+        vsum = _mm_add_epi32(vsum, _mm_sad_epu8(px, zero));
+        const __m128i w16 = _mm_unpacklo_epi8(px, zero);
+        vsq = _mm_add_epi32(vsq, _mm_madd_epi16(w16, w16));
+      }
+      sum = static_cast<unsigned>(_mm_cvtsi128_si32(vsum));
+      vsq = _mm_add_epi32(vsq, _mm_shuffle_epi32(vsq, _MM_SHUFFLE(1, 0, 3, 2)));
+      vsq = _mm_add_epi32(vsq, _mm_shuffle_epi32(vsq, _MM_SHUFFLE(2, 3, 0, 1)));
+      sq = static_cast<unsigned>(_mm_cvtsi128_si32(vsq));
+#else
+      for (int y = 0; y < kBlock; y += 2) {
+        const unsigned char* row = luma.ptr<unsigned char>(by * kBlock + y) + bx * kBlock;
+        for (int x = 0; x < kBlock; ++x) {
+          sum += row[x];
+          sq += static_cast<unsigned>(row[x]) * row[x];
+        }
+      }
+#endif
+      const double m = sum * inv_n;
+      block_mean_[bi] = static_cast<float>(m);
+      block_std_[bi] = static_cast<float>(std::sqrt(std::max(0.0, sq * inv_n - m * m)));
+      ++hist[std::min(1023, static_cast<int>(m * 4))];
+      mean_sum += m;
+      ++analysed;
+    }
+  }
+  if (analysed == 0) return v;
+  v.mean = mean_sum / analysed;
+
+  // The reference is a low percentile of block means: with a logo on black
+  // most blocks are black, so the 25th percentile is black level itself.
+  const int want = std::max(1, analysed / 4);
+  int acc = 0, bin = 0;
+  for (; bin < 1024; ++bin) {
+    acc += hist[bin];
+    if (acc >= want) break;
+  }
+  v.level = (bin + 0.5) / 4.0;
+
+  const double ceiling = black_level + p_.luma_threshold;
+  int black_blocks = 0;
+  if (v.level <= ceiling) {
+    for (size_t bi = 0; bi < block_mean_.size(); ++bi) {
+      if (excluded_[bi]) continue;
+      const double m = block_mean_[bi];
+      if (m <= ceiling && std::abs(m - v.level) <= p_.uniformity_tolerance && block_std_[bi] <= p_.noise_threshold)
+        ++black_blocks;
+    }
+  }
+  v.black_fraction = static_cast<double>(black_blocks) / analysed;
+  v.black = v.black_fraction >= 1.0 - p_.max_content_fraction;
+  return v;
+}
+
+namespace {
+
+BlackParams params_from(const Options& o) {
+  BlackParams p;
+  p.luma_threshold = o.get_double("luma_threshold");
+  p.uniformity_tolerance = o.get_double("uniformity_tolerance");
+  p.noise_threshold = o.get_double("noise_threshold");
+  p.max_content_fraction = o.get_double("max_content_fraction");
+  p.exclude_regions = o.get_regions("exclude_regions");
+  return p;
+}
+
+int black_level_of(const VideoFrame& f) {
+  const AVFrame* av = f.av_frame();
+  if (av && av->color_range == AVCOL_RANGE_JPEG) return 0;
+  switch (f.pixel_format()) {
+    case AV_PIX_FMT_YUVJ420P: case AV_PIX_FMT_YUVJ422P: case AV_PIX_FMT_YUVJ444P: case AV_PIX_FMT_YUVJ440P:
+    case AV_PIX_FMT_GRAY8: case AV_PIX_FMT_RGB24: case AV_PIX_FMT_BGR24: case AV_PIX_FMT_RGBA: case AV_PIX_FMT_BGRA:
+      return 0;
+    default:
+      return 16;
+  }
+}
+
+}  // namespace
+
+BlackDetector::BlackDetector(const Options& o) : analyser_(params_from(o)) {}
+
+void BlackDetector::configure(const StreamInfo&) {}
+
+void BlackDetector::on_video(const VideoFrame& frame, ObservationSink& out) {
+  const BlackVerdict v = analyser_.analyse(frame.luma(), black_level_of(frame));
+  Observation obs;
+  obs.type = "black";
+  obs.media_time_s = frame.media_time_s();
+  obs.active = v.black;
+  obs.score = v.black_fraction;
+  if (v.black)
+    obs.details = {{"black_fraction", std::round(v.black_fraction * 1000) / 1000},
+                   {"black_level", std::round(v.level * 10) / 10},
+                   {"mean_luma", std::round(v.mean * 10) / 10}};
+  out.observe(std::move(obs));
+}
+
+DetectorInfo describe_black() {
+  DetectorInfo d;
+  d.name = "black";
+  d.summary = "black picture (a small logo or caption left on black is still black; a dark scene is not)";
+  d.media = kVideo;
+  d.types = {"black"};
+  d.suppresses = {"freeze"};
+  d.min_duration_s = 1.0;
+  d.hold_off_s = 0.5;
+  d.severity = "critical";
+  d.options = {
+      {"luma_threshold", OptionType::Double, 10.0, 0.0, 64.0, "8-bit levels",
+       "a black area's mean luma is at most this far above black level (16 limited, 0 full range)", {}},
+      {"uniformity_tolerance", OptionType::Double, 2.0, 0.5, 32.0, "8-bit levels",
+       "black areas all lie within this of the picture's black; a dark scene's shadows do not", {}},
+      {"noise_threshold", OptionType::Double, 4.0, 0.0, 64.0, "8-bit levels",
+       "largest standard deviation inside an 8x8 analysis block that is still black (noise, grain)", {}},
+      {"max_content_fraction", OptionType::Double, 0.1, 0.0, 0.5, "fraction",
+       "share of the picture that may hold something else (logo, caption) on a black picture", {}},
+      {"exclude_regions", OptionType::Regions, std::vector<Region>{}, {}, {}, "fraction of picture",
+       "areas left out of the analysis, e.g. where a station logo sits ({x, y, w, h} in 0..1)", {}},
+  };
+  d.create = [](const Options& o) -> std::unique_ptr<Detector> { return std::make_unique<BlackDetector>(o); };
+  return d;
+}
+
+}  // namespace avmon::video
+
+AVMON_REGISTER_DETECTOR(black, avmon::video::describe_black);

@@ -1,0 +1,274 @@
+#include "freeze/freeze.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "avmon/registry.hpp"
+
+namespace avmon::video {
+
+namespace {
+
+constexpr int kBlock = 8;          // analysis-size block: ~60x34 blocks on a 480-px picture
+constexpr size_t kLiveWindow = 25; // pictures of live-noise history (about 1 s)
+constexpr double kConfirmHold_s = 1.0;
+constexpr double kMaxNoiseThreshold = 10.0;  // 8-bit levels
+// Mean |horizontal gradient| of ordinary programme at analysis size is 5-15
+// levels; below this the change threshold shrinks in proportion, down to a
+// quarter (a night scene at a few percent contrast still moves by a level).
+constexpr double kTypicalActivity = 6.0;
+constexpr double kMinDetailScale = 0.25;
+constexpr double kKeyPictureFactor = 2.0;
+constexpr double kStrongBlockFraction = 0.05;
+constexpr double kStrongBlockDiff = 32.0;  // 8-bit levels
+
+double median_of(const std::vector<float>& v, std::vector<float>& scratch) {
+  if (v.empty()) return 0;
+  scratch.assign(v.begin(), v.end());
+  auto mid = scratch.begin() + static_cast<std::ptrdiff_t>(scratch.size() / 2);
+  std::nth_element(scratch.begin(), mid, scratch.end());
+  return *mid;
+}
+
+}  // namespace
+
+// Mean |a - b| per 8x8 block, from every other row of the block: motion and
+// noise statistics do not need every row, and this runs on every picture.
+void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector<float>& out) {
+  const int bw = a.cols / kBlock, bh = a.rows / kBlock;
+  out.assign(static_cast<size_t>(bw) * static_cast<size_t>(bh), 0.f);
+  std::vector<unsigned>& acc = acc_;
+  acc.resize(static_cast<size_t>(bw));
+  constexpr float inv_n = 1.f / (kBlock * kBlock / 2);
+  for (int by = 0; by < bh; ++by) {
+    std::fill(acc.begin(), acc.end(), 0u);
+    for (int y = by * kBlock; y < (by + 1) * kBlock; y += 2) {
+      const unsigned char* pa = a.ptr<unsigned char>(y);
+      const unsigned char* pb = b.ptr<unsigned char>(y);
+      int bx = 0;
+#if defined(__SSE2__)
+      // psadbw: two 8-pixel SADs per instruction, i.e. two blocks' row sums.
+      for (; bx + 1 < bw; bx += 2) {
+        const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pa + bx * kBlock));
+        const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pb + bx * kBlock));
+        const __m128i sad = _mm_sad_epu8(va, vb);
+        acc[static_cast<size_t>(bx)] += static_cast<unsigned>(_mm_cvtsi128_si32(sad));
+        acc[static_cast<size_t>(bx + 1)] += static_cast<unsigned>(_mm_extract_epi16(sad, 4));
+      }
+#endif
+      for (; bx < bw; ++bx) {
+        unsigned s = 0;
+        for (int x = bx * kBlock; x < (bx + 1) * kBlock; ++x) s += static_cast<unsigned>(std::abs(pa[x] - pb[x]));
+        acc[static_cast<size_t>(bx)] += s;
+      }
+    }
+    for (int bx = 0; bx < bw; ++bx)
+      out[static_cast<size_t>(by * bw + bx)] = static_cast<float>(acc[static_cast<size_t>(bx)]) * inv_n;
+  }
+}
+
+// Per 8x8 block, the mean |horizontal gradient| of a picture (every other
+// row): how much detail there is. Coding noise grows with detail (a held
+// picture re-encoded at each key picture changes most where it is textured);
+// motion changes a block by about its detail or more. Returns the picture's mean.
+double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& out) {
+  const int bw = luma.cols / kBlock, bh = luma.rows / kBlock;
+  out.assign(static_cast<size_t>(bw) * static_cast<size_t>(bh), 0.f);
+  double total = 0;
+  for (int by = 0; by < bh; ++by)
+    for (int bx = 0; bx < bw; ++bx) {
+      // The block's last column looks one pixel right; the picture's last
+      // block looks at its own last-but-one column instead.
+      const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
+      unsigned s = 0;
+      for (int y = by * kBlock; y < (by + 1) * kBlock; y += 2) {
+        const unsigned char* p = luma.ptr<unsigned char>(y);
+        for (int x = x0; x < last; ++x) s += static_cast<unsigned>(std::abs(p[x] - p[x + 1]));
+      }
+      const float a = static_cast<float>(s) / static_cast<float>((last - x0) * kBlock / 2);
+      out[static_cast<size_t>(by * bw + bx)] = a;
+      total += a;
+    }
+  return out.empty() ? 0 : total / static_cast<double>(out.size());
+}
+
+FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
+  FreezeVerdict v;
+  if (!has_ref_ || luma.size() != ref_.size() || luma.type() != ref_.type() || luma.cols < kBlock ||
+      luma.rows < kBlock) {
+    luma.copyTo(ref_);
+    luma.copyTo(prev_);
+    ref_activity_ = block_activity(ref_, ref_block_activity_);
+    has_ref_ = true;
+    v.changed = true;
+    return v;
+  }
+  block_diffs(luma, ref_, diff_ref_);
+  v.noise_floor = median_of(diff_ref_, scratch_);
+  // The noise floor raises the threshold for noisy held pictures, but only up
+  // to what coding noise can be: a picture that changes everywhere (a flash,
+  // a fade, a cut to similar content) is new content, not louder noise.
+  const double detail = std::clamp(ref_activity_ / kTypicalActivity, kMinDetailScale, 1.0);
+  const double threshold =
+      std::max(p_.block_threshold * detail, std::min(kMaxNoiseThreshold, p_.noise_factor * v.noise_floor));
+  // A key picture re-codes a held picture from scratch: its coding noise is
+  // the largest of the GOP. Motion does not stop at one picture, so asking
+  // more of key pictures loses nothing but a change of exactly one picture.
+  const double strictness = key_picture ? kKeyPictureFactor : 1.0;
+  double max_changed = 0;
+  for (size_t i = 0; i < diff_ref_.size(); ++i) {
+    const double d = diff_ref_[i];
+    v.max_block_diff = std::max(v.max_block_diff, d);
+    if (d > threshold * strictness && d > p_.texture_factor * strictness * ref_block_activity_[i]) {
+      ++v.changed_blocks;
+      max_changed = std::max(max_changed, d);
+    }
+  }
+  const bool differs = v.changed_blocks >= p_.min_changed_blocks;
+  // A strong change (many blocks, or a block changed by a lot) is new content
+  // at once. A weak one must still be there on the next picture: the coding
+  // transients around a hold (B pictures predicted across it, quality
+  // refinement) last one picture and fall back; motion does not.
+  const bool strong = differs && (v.changed_blocks >= kStrongBlockFraction * static_cast<double>(diff_ref_.size()) ||
+                                  max_changed >= kStrongBlockDiff);
+  v.changed = strong || (differs && pending_);
+  v.began_at_previous = v.changed && !strong;
+  pending_ = differs && !v.changed;
+  v.pending = pending_;
+  if (v.changed || (key_picture && !pending_)) {
+    // A changed picture starts a new hold. An unchanged key picture re-bases
+    // the hold on itself: the pictures predicted from it carry its coding
+    // noise, not the old one's, and must be compared with it.
+    luma.copyTo(ref_);
+    ref_activity_ = block_activity(ref_, ref_block_activity_);
+  }
+  if (!v.changed) {
+    block_diffs(luma, prev_, diff_prev_);
+    v.frame_noise = median_of(diff_prev_, scratch_);
+  }
+  luma.copyTo(prev_);
+  return v;
+}
+
+namespace {
+
+FreezeParams params_from(const Options& o) {
+  FreezeParams p;
+  p.block_threshold = o.get_double("block_threshold");
+  p.noise_factor = o.get_double("noise_factor");
+  p.min_changed_blocks = static_cast<int>(o.get_int("min_changed_blocks"));
+  p.texture_factor = o.get_double("texture_factor");
+  p.live_noise_level = o.get_double("live_noise_level");
+  p.live_fraction = o.get_double("live_fraction");
+  return p;
+}
+
+}  // namespace
+
+FreezeDetector::FreezeDetector(const Options& o)
+    : analyser_(params_from(o)), params_(params_from(o)), live_ring_(kLiveWindow, 0) {}
+
+void FreezeDetector::configure(const StreamInfo&) { on_discontinuity(0); }
+
+void FreezeDetector::on_discontinuity(double) {
+  analyser_.reset();
+  last_active_ = false;
+  held_frames_ = 0;
+  std::fill(live_ring_.begin(), live_ring_.end(), 0);
+  live_pos_ = 0;
+  live_count_ = live_seen_ = 0;
+}
+
+void FreezeDetector::on_video(const VideoFrame& frame, ObservationSink& out) {
+  const DecodeInfo& di = frame.decode_info();
+  const FreezeVerdict v = analyser_.analyse(frame.luma(), di.key_frame || di.pict_type == 'I');
+  const double t = frame.media_time_s();
+  Observation obs;
+  obs.type = "freeze";
+  obs.media_time_s = t;
+  if (v.changed) {
+    // The engine dates the end of a freeze at the first new picture.
+    const double changed_at = v.began_at_previous ? prev_time_s_ : t;
+    obs.since_s = changed_at;
+    hold_start_s_ = changed_at;
+    prev_time_s_ = t;
+    held_frames_ = 0;
+    std::fill(live_ring_.begin(), live_ring_.end(), 0);
+    live_pos_ = 0;
+    live_count_ = live_seen_ = 0;
+    obs.active = false;
+    last_active_ = false;
+    out.observe(std::move(obs));
+    return;
+  }
+  prev_time_s_ = t;
+  if (v.pending) {
+    // Undecided (a weak change): keep reporting the hold as it was.
+    if (last_active_) {
+      obs.active = true;
+      obs.since_s = hold_start_s_;
+      obs.score = t - hold_start_s_;
+    }
+    out.observe(std::move(obs));
+    return;
+  }
+  ++held_frames_;
+  const unsigned char live_now = v.frame_noise >= params_.live_noise_level ? 1 : 0;
+  live_count_ += live_now - live_ring_[live_pos_];
+  live_ring_[live_pos_] = live_now;
+  live_pos_ = (live_pos_ + 1) % live_ring_.size();
+  live_seen_ = std::min<int>(live_seen_ + 1, static_cast<int>(live_ring_.size()));
+  const bool live = live_count_ >= params_.live_fraction * live_seen_ && live_count_ > 0;
+  // Repeated pictures are common in programme (frame-rate conversion, low
+  // frame-rate sources, animation holding a drawing for a few frames); they
+  // are reported only once the hold outlasts them, so that a short hold right
+  // after a freeze does not extend it through the engine's hold-off. The
+  // engine's minimum duration then decides, counted from the first picture.
+  obs.active = held_frames_ >= 2 && t - hold_start_s_ >= kConfirmHold_s && !live;
+  obs.since_s = obs.active ? std::optional<double>(hold_start_s_) : std::nullopt;
+  obs.score = t - hold_start_s_;
+  last_active_ = obs.active;
+  if (obs.active)
+    obs.details = {{"held_s", std::round((t - hold_start_s_) * 1000) / 1000},
+                   {"max_block_diff", std::round(v.max_block_diff * 100) / 100},
+                   {"noise_floor", std::round(v.noise_floor * 100) / 100}};
+  out.observe(std::move(obs));
+}
+
+DetectorInfo describe_freeze() {
+  DetectorInfo d;
+  d.name = "freeze";
+  d.summary = "picture content stopped changing (held or repeated frames; not a static shot with live motion)";
+  d.media = kVideo;
+  d.types = {"freeze"};
+  d.min_duration_s = 2.0;
+  d.hold_off_s = 0.5;
+  d.severity = "major";
+  d.options = {
+      {"block_threshold", OptionType::Double, 4.0, 0.5, 64.0, "8-bit levels",
+       "an 8x8 analysis block changed when its mean |difference| from the held picture exceeds this", {}},
+      {"noise_factor", OptionType::Double, 3.0, 1.0, 20.0, "ratio",
+       "... and exceeds this many times the picture's noise floor (median block difference)", {}},
+      {"texture_factor", OptionType::Double, 0.75, 0.0, 10.0, "ratio",
+       "... and exceeds this many times the block's own detail (mean |gradient|): coding noise of a "
+       "re-encoded held picture grows with detail, motion changes a block by about its detail or more", {}},
+      {"min_changed_blocks", OptionType::Int, std::int64_t{2}, 1.0, 10000.0, "blocks",
+       "changed blocks that make a picture new content (a block is ~1/2000 of the picture)", {}},
+      {"live_noise_level", OptionType::Double, 1.5, 0.1, 64.0, "8-bit levels",
+       "median picture-to-picture block difference that is live (sensor) noise", {}},
+      {"live_fraction", OptionType::Double, 0.5, 0.0, 1.0, "fraction",
+       "share of the last second's pictures with live noise that keeps a static picture live", {}},
+  };
+  d.create = [](const Options& o) -> std::unique_ptr<Detector> { return std::make_unique<FreezeDetector>(o); };
+  return d;
+}
+
+}  // namespace avmon::video
+
+AVMON_REGISTER_DETECTOR(freeze, avmon::video::describe_freeze);

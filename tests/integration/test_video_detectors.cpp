@@ -1,0 +1,250 @@
+// The video detectors end to end: clips generated at test time from real
+// footage (Debian's opencv-doc) and lavfi sources, encoded as H.264, MPEG-2
+// and HEVC, with defects at known times; the real binary's events must give
+// the exact intervals.
+//
+// Tolerance: 50 ms on each side (one frame at 25 fps plus rounding). The
+// detectors report every picture and the engine dates a defect at its true
+// onset, so black, freeze and bars intervals are exact to the picture. For
+// bitstream damage the interval is that of the damaged pictures: from the
+// first one the decoder or the picture analysis flags to the next clean key
+// picture.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "support/run.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using avmon::test::defects;
+using avmon::test::ffmpeg;
+using avmon::test::Interval;
+using avmon::test::read_events;
+using avmon::test::run_avmon;
+using avmon::test::scratch_dir;
+
+constexpr double kTol = 0.05;
+const std::string kData = "/usr/share/doc/opencv-doc/examples/data/";
+
+bool have_footage() { return fs::exists(kData + "tree.avi") && fs::exists(kData + "vtest.avi"); }
+
+std::vector<Interval> analyse(const fs::path& clip, const std::string& type) {
+  const fs::path events = clip.string() + ".jsonl";
+  auto r = run_avmon(clip.string(), events);
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  return defects(read_events(events), type);
+}
+
+std::string describe(const std::vector<Interval>& v) {
+  std::string s;
+  for (const auto& i : v) s += i.type + "[" + std::to_string(i.start_s) + ", " + std::to_string(i.end_s) + "] ";
+  return s.empty() ? "none" : s;
+}
+
+void expect_one(const std::vector<Interval>& got, double start_s, double end_s, double tol_start = kTol,
+                double tol_end = kTol) {
+  ASSERT_EQ(got.size(), 1u) << describe(got);
+  EXPECT_NEAR(got[0].start_s, start_s, tol_start) << describe(got);
+  EXPECT_NEAR(got[0].end_s, end_s, tol_end) << describe(got);
+}
+
+// Black with a station logo left on it, then a dim scene (mean luma ~22 on
+// 8-bit limited range: a picture, not black). Real hand-held footage, 15 fps
+// up-converted to 25 (duplicated frames everywhere), H.264.
+TEST(VideoDetectors, BlackWithLogoIsBlackAndADimSceneIsNot) {
+  if (!have_footage()) GTEST_SKIP() << "opencv-doc footage not installed";
+  const fs::path dir = scratch_dir("black"), clip = dir / "black.mp4";
+  ffmpeg({"-stream_loop", "1", "-i", kData + "tree.avi", "-t", "14", "-an", "-vf",
+          "fps=25,scale=480:270,setsar=1,"
+          "lutyuv=y='16+(val-16)*0.06':enable='between(t,9,12)',"
+          "drawbox=enable='between(t,4,7.5)':color=black:t=fill,"
+          "drawbox=x=400:y=20:w=60:h=40:color=white@1:t=fill",  // the logo, 1.9 % of the picture
+          "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "50", "-pix_fmt", "yuv420p",
+          clip.string()});
+  const fs::path events = clip.string() + ".jsonl";
+  ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
+  const auto all = read_events(events);
+  // Black frames are t = 4.00 .. 7.48: the first picture after is at 7.52.
+  expect_one(defects(all, "black"), 4.0, 7.52);
+  EXPECT_TRUE(defects(all, "freeze").empty()) << describe(defects(all, "freeze"));  // suppressed; dim scene moves
+  EXPECT_TRUE(defects(all, "corruption").empty()) << describe(defects(all, "corruption"));
+  EXPECT_TRUE(defects(all, "test_pattern").empty());
+}
+
+// Static surveillance camera with people walking (small motion), 10 fps
+// up-converted to 25 (every picture repeated 2-3 times), a 4 s held picture
+// re-encoded by an MPEG-2 encoder (GOP 12: each key picture re-codes it).
+TEST(VideoDetectors, HeldPictureInMpeg2IsAFreezeButAStaticShotWithDuplicatesIsNot) {
+  if (!have_footage()) GTEST_SKIP() << "opencv-doc footage not installed";
+  const fs::path dir = scratch_dir("freeze"), clip = dir / "freeze.mpg";
+  ffmpeg({"-i", kData + "vtest.avi", "-t", "14", "-an", "-filter_complex",
+          "[0:v]fps=25,scale=384:288,setsar=1,split[a][b];[a][b]freezeframes=first=150:last=249:replace=150",
+          "-c:v", "mpeg2video", "-q:v", "5", "-g", "12", clip.string()});
+  // Pictures 150..249 show picture 150: 6.00 .. 9.96, the next new one at 10.00.
+  expect_one(analyse(clip, "freeze"), 6.0, 10.0);
+}
+
+// A held picture from an HEVC encoder at the end of a clip: the open freeze
+// is closed at the last media time.
+TEST(VideoDetectors, FreezeInHevcRunningToTheEndIsClosedThere) {
+  const fs::path dir = scratch_dir("freeze_hevc"), clip = dir / "freeze.mkv";
+  ffmpeg({"-f", "lavfi", "-i", "mandelbrot=s=320x240:r=25", "-t", "9", "-filter_complex",
+          "[0:v]split[a][b];[a][b]freezeframes=first=125:last=224:replace=125",
+          "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-crf", "28",
+          "-pix_fmt", "yuv420p", clip.string()});
+  const auto got = analyse(clip, "freeze");
+  ASSERT_EQ(got.size(), 1u) << describe(got);
+  // x265's B-pyramid keeps refining a few detailed blocks of the held picture
+  // for its first pictures (changes that persist): the hold is dated from the
+  // last of them, up to ~0.3 s late on this fractal.
+  EXPECT_GE(got[0].start_s, 5.0 - kTol);
+  EXPECT_LE(got[0].start_s, 5.3 + kTol);
+  EXPECT_NEAR(got[0].end_s, 8.96, kTol);  // closed at the last picture's time
+}
+
+// SMPTE HD bars and EBU bars spliced into real footage, HEVC: two test-pattern
+// incidents, and the still bars are not also a freeze.
+TEST(VideoDetectors, ColourBarsInHevcAreATestPatternAndNotAFreeze) {
+  if (!have_footage()) GTEST_SKIP() << "opencv-doc footage not installed";
+  const fs::path dir = scratch_dir("bars"), clip = dir / "bars.mkv";
+  ffmpeg({"-stream_loop", "1", "-i", kData + "tree.avi", "-f", "lavfi", "-i", "smptehdbars=s=480x270:r=25", "-f",
+          "lavfi", "-i", "pal75bars=s=480x270:r=25", "-t", "14", "-filter_complex",
+          "[0:v]fps=25,scale=480:270,setsar=1[base];[base][1:v]overlay=enable='between(t,3,6)'[v1];"
+          "[v1][2:v]overlay=enable='between(t,9,12)'[v]",
+          "-map", "[v]", "-an", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error",
+          "-crf", "28", "-pix_fmt", "yuv420p", clip.string()});
+  const fs::path events = clip.string() + ".jsonl";
+  ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
+  const auto all = read_events(events);
+  const auto bars = defects(all, "test_pattern");
+  ASSERT_EQ(bars.size(), 2u) << describe(bars);
+  EXPECT_NEAR(bars[0].start_s, 3.0, kTol);
+  EXPECT_NEAR(bars[0].end_s, 6.04, kTol);
+  EXPECT_NEAR(bars[1].start_s, 9.0, kTol);
+  EXPECT_NEAR(bars[1].end_s, 12.04, kTol);
+  EXPECT_EQ(bars[1].start_event["details"]["colours"], "WYCGMRBK");
+  EXPECT_TRUE(defects(all, "freeze").empty()) << describe(defects(all, "freeze"));
+  EXPECT_TRUE(defects(all, "black").empty()) << describe(defects(all, "black"));
+  EXPECT_TRUE(defects(all, "corruption").empty()) << describe(defects(all, "corruption"));
+}
+
+// SMPTE bars with an ident box over them, MPEG-2 at 720x576: the straight
+// edge between the bars and the lower castellations lies on the macroblock
+// grid, which is content and not damage.
+TEST(VideoDetectors, SmpteBarsWithIdentInMpeg2) {
+  if (!have_footage()) GTEST_SKIP() << "opencv-doc footage not installed";
+  const fs::path dir = scratch_dir("bars_sd"), clip = dir / "bars.mpg";
+  ffmpeg({"-i", kData + "vtest.avi", "-f", "lavfi", "-i", "smptebars=s=720x576:r=25", "-t", "12", "-an",
+          "-filter_complex",
+          "[0:v]fps=25,scale=720:576,setsar=1[b];"
+          "[1:v]drawbox=x=300:y=180:w=140:h=60:color=black:t=fill[bars];"
+          "[b][bars]overlay=enable='between(t,5.5,8.5)'",
+          "-c:v", "mpeg2video", "-q:v", "6", "-g", "15", clip.string()});
+  const fs::path events = clip.string() + ".jsonl";
+  ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
+  const auto all = read_events(events);
+  expect_one(defects(all, "test_pattern"), 5.52, 8.52);
+  for (const char* type : {"black", "freeze", "corruption"})
+    EXPECT_TRUE(defects(all, type).empty()) << type << ": " << describe(defects(all, type));
+}
+
+// Colourful synthetic programme (lavfi testsrc2 has colour gradients and bars
+// of its own, moving; cellular automata; a zooming fractal), MPEG-2 at a very
+// low quality: no defect of any video type.
+TEST(VideoDetectors, ColourfulAndHeavilyCompressedProgrammeHasNoVideoDefect) {
+  const fs::path dir = scratch_dir("negatives");
+  for (const std::string src : {"testsrc2=s=480x270:r=25", "cellauto=s=480x272:r=25:rule=110",
+                                "mandelbrot=s=480x272:r=25"}) {
+    const fs::path clip = dir / (src.substr(0, src.find('=')) + ".mpg");
+    ffmpeg({"-f", "lavfi", "-i", src, "-t", "6", "-c:v", "mpeg2video", "-q:v", "31", "-g", "12", clip.string()});
+    const fs::path events = clip.string() + ".jsonl";
+    ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
+    const auto all = read_events(events);
+    for (const char* type : {"black", "freeze", "corruption", "test_pattern"})
+      EXPECT_TRUE(defects(all, type).empty()) << src << ": " << describe(defects(all, type));
+  }
+}
+
+// H.264 in MPEG-TS, one IDR per second and no B pictures, so that damaged
+// pictures and recovery are at known times.
+fs::path clean_h264_ts(const fs::path& dir) {
+  const fs::path clip = dir / "clean.ts";
+  ffmpeg({"-stream_loop", "1", "-i", kData + "Megamind.avi", "-t", "10", "-an", "-vf", "fps=25,scale=480:264,setsar=1",
+          "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "25", "-bf", "0", "-x264-params",
+          "scenecut=0", "-pix_fmt", "yuv420p", "-f", "mpegts", clip.string()});
+  return clip;
+}
+
+// Bit errors in the H.264 payload of the pictures at 4.0 .. 4.5 s.
+TEST(VideoDetectors, BitstreamNoiseIsCorruptionUntilTheNextIdr) {
+  if (!fs::exists(kData + "Megamind.avi")) GTEST_SKIP() << "opencv-doc footage not installed";
+  const fs::path dir = scratch_dir("noise");
+  const fs::path clean = clean_h264_ts(dir), noisy = dir / "noisy.ts";
+  EXPECT_TRUE(analyse(clean, "corruption").empty());
+  // The bsf sees timestamps already rebased to the start of the file.
+  ffmpeg({"-i", clean.string(), "-c", "copy", "-bsf:v", "noise=amount=if(between(pts*tb\\,4\\,4.49)\\,200\\,0)",
+          noisy.string()});
+  const auto got = analyse(noisy, "corruption");
+  // Damage starts with the first hit picture (one in 200 bytes: the first
+  // picture of the window is hit), and lasts to the IDR at 5.0.
+  expect_one(got, 4.0, 5.0, 0.2, kTol);
+  EXPECT_EQ(got[0].start_event["details"]["evidence"], "decoder");
+}
+
+// Transport packet loss: every fourth 188-byte packet of the video PID lost
+// for the pictures at 4.0 .. 4.5 s.
+TEST(VideoDetectors, DroppedTsPacketsAreCorruptionUntilTheNextIdr) {
+  if (!fs::exists(kData + "Megamind.avi")) GTEST_SKIP() << "opencv-doc footage not installed";
+  const fs::path dir = scratch_dir("ts_loss");
+  const fs::path clean = clean_h264_ts(dir), lossy = dir / "lossy.ts";
+  std::ifstream in(clean, std::ios::binary);
+  const std::vector<unsigned char> ts((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(ts.size() % 188, 0u);
+  std::vector<unsigned char> out;
+  int video_pid = -1;
+  std::int64_t first_pts = -1, pts = -1;
+  int in_pes = 0, dropped = 0;
+  for (size_t off = 0; off + 188 <= ts.size(); off += 188) {
+    const unsigned char* p = &ts[off];
+    ASSERT_EQ(p[0], 0x47);
+    const int pid = ((p[1] & 0x1f) << 8) | p[2];
+    const bool pusi = p[1] & 0x40;
+    const int afc = (p[3] >> 4) & 3;
+    const int payload = 4 + ((afc & 2) ? 1 + p[4] : 0);
+    if (pusi && (afc & 1) && payload + 14 <= 188 && p[payload] == 0 && p[payload + 1] == 0 &&
+        p[payload + 2] == 1 && (p[payload + 3] & 0xf0) == 0xe0 && (p[payload + 7] & 0x80)) {
+      video_pid = pid;
+      const unsigned char* q = p + payload + 9;
+      pts = (static_cast<std::int64_t>((q[0] >> 1) & 7) << 30) | (q[1] << 22) | ((q[2] >> 1) << 15) | (q[3] << 7) |
+            (q[4] >> 1);
+      if (first_pts < 0) first_pts = pts;
+      in_pes = 0;
+    }
+    if (pid == video_pid && !pusi) {
+      ++in_pes;
+      const double t = static_cast<double>(pts - first_pts) / 90000.0;
+      if (t >= 3.99 && t < 4.49 && in_pes % 4 == 2) {
+        ++dropped;
+        continue;
+      }
+    }
+    out.insert(out.end(), p, p + 188);
+  }
+  ASSERT_GT(dropped, 20);
+  std::ofstream(lossy, std::ios::binary).write(reinterpret_cast<const char*>(out.data()),
+                                               static_cast<std::streamsize>(out.size()));
+  const auto got = analyse(lossy, "corruption");
+  expect_one(got, 4.0, 5.0);
+  EXPECT_GT(got[0].start_event["details"]["decoder_errors"].get<int>() +
+                got[0].start_event["details"]["corrupt_frames"].get<int>(),
+            0);
+}
+
+}  // namespace

@@ -1,0 +1,169 @@
+// Corruption detector on synthetic sequences: decoder evidence lasts until a
+// clean key picture; concealed/grey macroblocks are found without decoder
+// complaint; clean heavy compression and scene cuts are not corruption.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "avmon/registry.hpp"
+#include "corruption/corruption.hpp"
+#include "support/media.hpp"
+
+namespace avmon::video {
+DetectorInfo describe_corruption();
+}
+
+namespace {
+
+using avmon::DecodeInfo;
+using avmon::test::CollectingSink;
+using avmon::test::make_video_frame;
+using avmon::video::analyse_grid;
+using avmon::video::GridParams;
+
+constexpr int kW = 640, kH = 352;
+constexpr double kDt = 0.04;
+
+cv::Mat scene(int seed, int shift = 0) {
+  cv::Mat f(kH, kW + 64, CV_8U);
+  cv::RNG rng(seed);
+  rng.fill(f, cv::RNG::UNIFORM, 20, 230);
+  cv::GaussianBlur(f, f, cv::Size(0, 0), 2.5);
+  cv::normalize(f, f, 20, 230, cv::NORM_MINMAX);
+  // Some sharp natural edges too (on and off the grid alike).
+  for (int i = 0; i < 20; ++i)
+    cv::rectangle(f, cv::Rect(rng.uniform(0, kW - 60), rng.uniform(0, kH - 60), rng.uniform(10, 60), rng.uniform(10, 60)),
+                  cv::Scalar(rng.uniform(20, 230)), cv::FILLED);
+  return f(cv::Rect(shift % 64, 0, kW, kH)).clone();
+}
+
+// Bitstream damage as the decoder conceals it: runs of macroblocks grey or
+// copied from the wrong place.
+cv::Mat damaged(const cv::Mat& img, int seed) {
+  cv::Mat out = img.clone();
+  cv::RNG rng(seed);
+  const int mb_row = rng.uniform(2, kH / 16 - 6);
+  for (int r = mb_row; r < mb_row + 5; ++r)
+    for (int c = 0; c < kW / 16; ++c) {
+      cv::Rect mb(c * 16, r * 16, 16, 16);
+      if (rng.uniform(0, 2)) out(mb).setTo(cv::Scalar(128));
+      else img(cv::Rect((c * 16 + 200) % (kW - 16), (r * 16 + 96) % (kH - 16), 16, 16)).copyTo(out(mb));
+    }
+  return out;
+}
+
+// Clean but heavily compressed: every 8x8 block flattened to its mean.
+cv::Mat blocky(const cv::Mat& img) {
+  cv::Mat out = img.clone();
+  for (int y = 0; y < kH; y += 8)
+    for (int x = 0; x < kW; x += 8) out(cv::Rect(x, y, 8, 8)).setTo(cv::mean(img(cv::Rect(x, y, 8, 8))));
+  return out;
+}
+
+struct CorruptionRun {
+  CollectingSink sink;
+  std::unique_ptr<avmon::Detector> d;
+  CorruptionRun() {
+    auto info = avmon::video::describe_corruption();
+    d = info.create(avmon::default_options(info.options));
+  }
+  void feed(const cv::Mat& img, int i, DecodeInfo di) {
+    d->on_video(*make_video_frame(img, i * kDt, static_cast<std::uint64_t>(i), kDt, di), sink);
+  }
+  static DecodeInfo clean(int i, int gop = 50) {
+    DecodeInfo di;
+    di.key_frame = i % gop == 0;
+    di.pict_type = di.key_frame ? 'I' : 'P';
+    return di;
+  }
+  bool ever_active() const {
+    for (const auto& o : sink.seen)
+      if (o.active) return true;
+    return false;
+  }
+};
+
+TEST(CorruptionGrid, DamagedMacroblocksRaiseTheGridScore) {
+  const cv::Mat img = scene(1);
+  const double clean = analyse_grid(img, GridParams{}).score();
+  const double hit = analyse_grid(damaged(img, 3), GridParams{}).score();
+  EXPECT_LT(clean, 0.01);
+  EXPECT_GT(hit, 0.03);
+}
+
+TEST(CorruptionDetector, DecoderErrorLastsUntilTheNextCleanKeyPicture) {
+  CorruptionRun r;
+  for (int i = 0; i < 150; ++i) {
+    DecodeInfo di = CorruptionRun::clean(i);
+    if (i == 60) {  // 2.4 s: a damaged slice, concealed by the decoder
+      di.corrupt = true;
+      di.errors_before = 3;
+    }
+    r.feed(scene(2, i), i, di);
+  }
+  for (int i = 0; i < 150; ++i) EXPECT_EQ(r.sink.seen[static_cast<size_t>(i)].active, i >= 60 && i < 100) << i;
+  const auto& d = r.sink.seen[70].details;
+  EXPECT_EQ(d["decoder_errors"], 3);
+  EXPECT_EQ(d["corrupt_frames"], 1);
+  EXPECT_EQ(d["evidence"], "decoder");
+}
+
+TEST(CorruptionDetector, DamageWithoutDecoderComplaintIsFoundInThePicture) {
+  CorruptionRun r;
+  for (int i = 0; i < 100; ++i) {
+    const cv::Mat base = scene(3, i);
+    r.feed(i >= 40 && i < 55 ? damaged(base, i) : base, i, CorruptionRun::clean(i));
+  }
+  EXPECT_NEAR(r.sink.first_active_time("corruption"), 40 * kDt, 1e-9);
+  EXPECT_EQ(r.sink.seen[45].details["evidence"], "picture");
+  EXPECT_FALSE(r.sink.active("corruption"));  // ended once clean pictures returned
+}
+
+TEST(CorruptionDetector, CleanHeavyCompressionIsNotCorruption) {
+  CorruptionRun r;
+  for (int i = 0; i < 100; ++i) r.feed(blocky(scene(4, i)), i, CorruptionRun::clean(i));
+  EXPECT_FALSE(r.ever_active());
+}
+
+TEST(CorruptionDetector, SceneCutsAreNotCorruption) {
+  CorruptionRun r;
+  for (int i = 0; i < 100; ++i) r.feed(scene(5 + i / 10, i), i, CorruptionRun::clean(i, 1000));
+  EXPECT_FALSE(r.ever_active());
+}
+
+TEST(CorruptionDetector, LetterboxAndGraphicsOnTheGridAreNotDamage) {
+  CorruptionRun r;
+  for (int i = 0; i < 100; ++i) {
+    cv::Mat img = scene(9, i);
+    if (i >= 40) {
+      // Cut to letterboxed content with a pillar graphic: straight edges
+      // exactly on the 16-px grid.
+      img(cv::Rect(0, 0, kW, 48)).setTo(cv::Scalar(16));
+      img(cv::Rect(0, kH - 48, kW, 48)).setTo(cv::Scalar(16));
+      img(cv::Rect(kW - 64, 48, 64, kH - 96)).setTo(cv::Scalar(200));
+    }
+    r.feed(img, i, CorruptionRun::clean(i));
+  }
+  EXPECT_FALSE(r.ever_active());
+}
+
+TEST(CorruptionDetector, OneOddPictureIsNotDamage) {
+  CorruptionRun r;
+  for (int i = 0; i < 60; ++i) {
+    const cv::Mat base = scene(8, i);
+    r.feed(i == 30 ? damaged(base, i) : base, i, CorruptionRun::clean(i));
+  }
+  EXPECT_FALSE(r.ever_active());
+}
+
+TEST(CorruptionDetector, ErrorsBeforeTheFirstKeyPictureAreTheJoinNotDamage) {
+  CorruptionRun r;
+  for (int i = 0; i < 30; ++i) {
+    DecodeInfo di = CorruptionRun::clean(i + 10, 25);  // joined mid-GOP: first key at i = 15
+    if (i < 15) di.errors_before = 1;
+    r.feed(scene(6, i), i, di);
+  }
+  EXPECT_FALSE(r.ever_active());
+}
+
+}  // namespace
