@@ -127,7 +127,7 @@ class DemoSource final : public MediaSource {
       return std::make_shared<BusVideoFrame>(AVFramePtr(av_frame_clone(held_.get())), index, t, 1.0 / kFps,
                                              DecodeInfo{}, &derived_);
     }
-    cv::Mat bgr(kHeight, kWidth, CV_8UC3, cv::Scalar(16, 16, 16));
+    cv::Mat bgr(kHeight, kWidth, CV_8UC3, cv::Scalar(0, 0, 0));
     if (kBlack.contains(t)) {
       // Black, but the station logo stays on screen (about 1% of the picture).
       cv::rectangle(bgr, {kWidth - 110, 20, 86, 30}, cv::Scalar(200, 200, 200), cv::FILLED);
@@ -140,23 +140,16 @@ class DemoSource final : public MediaSource {
     f->height = kHeight;
     f->format = AV_PIX_FMT_YUV420P;
     av_frame_get_buffer(f.get(), 0);
+    // OpenCV's I420 conversion is BT.601 limited range (black Y 16), as broadcast video is.
     cv::Mat yuv;
     cv::cvtColor(bgr, yuv, cv::COLOR_BGR2YUV_I420);
-    // OpenCV's I420 is full range; broadcast video is limited range.
     const uint8_t* y = yuv.ptr();
-    for (int r = 0; r < kHeight; ++r) {
-      uint8_t* dst = f->data[0] + r * f->linesize[0];
-      for (int c = 0; c < kWidth; ++c) dst[c] = static_cast<uint8_t>(16 + y[r * kWidth + c] * 219 / 255);
-    }
+    for (int r = 0; r < kHeight; ++r) std::memcpy(f->data[0] + r * f->linesize[0], y + r * kWidth, kWidth);
     const uint8_t* u = y + kWidth * kHeight;
     const uint8_t* v = u + kWidth * kHeight / 4;
     for (int r = 0; r < kHeight / 2; ++r) {
-      uint8_t* du = f->data[1] + r * f->linesize[1];
-      uint8_t* dv = f->data[2] + r * f->linesize[2];
-      for (int c = 0; c < kWidth / 2; ++c) {
-        du[c] = static_cast<uint8_t>(128 + (u[r * kWidth / 2 + c] - 128) * 224 / 255);
-        dv[c] = static_cast<uint8_t>(128 + (v[r * kWidth / 2 + c] - 128) * 224 / 255);
-      }
+      std::memcpy(f->data[1] + r * f->linesize[1], u + r * kWidth / 2, kWidth / 2);
+      std::memcpy(f->data[2] + r * f->linesize[2], v + r * kWidth / 2, kWidth / 2);
     }
     if (kFreeze.contains(t)) held_.reset(av_frame_clone(f.get()));
     return std::make_shared<BusVideoFrame>(std::move(f), index, t, 1.0 / kFps, DecodeInfo{}, &derived_);

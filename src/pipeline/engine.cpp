@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -55,10 +56,7 @@ void EventEngine::observe(const std::string& detector, const Observation& obs) {
   Track& t = track(detector, obs);
   const double at = obs.since_s.value_or(obs.media_time_s);
   if (obs.active) {
-    if (!t.raw) {
-      t.raw = true;
-      t.raw_since_s = at;
-    }
+    t.raw = true;
     switch (t.state) {
       case State::Idle:
         t.state = State::Pending;
@@ -75,10 +73,7 @@ void EventEngine::observe(const std::string& detector, const Observation& obs) {
     t.peak_score = std::max(t.peak_score, obs.score);
     if (!obs.details.empty()) t.details = obs.details;
   } else {
-    if (t.raw) {
-      t.raw = false;
-      t.raw_end_s = at;
-    }
+    t.raw = false;
     if (t.state == State::Pending) {
       t.state = State::Idle;  // too short to be a defect
     } else if (t.state == State::Active) {
@@ -96,10 +91,23 @@ double EventEngine::suppressed_until(const Track& t) const {
   double until = -kInf;
   for (const auto& [key, other] : tracks_) {
     if (&other == &t || !s->second.count(other.type)) continue;
-    if (other.raw || other.state == State::Active) return kInf;
-    until = std::max(until, other.raw_end_s);
+    // While the suppressor's condition lasts, wait: it may become an incident.
+    if (other.raw || other.state == State::Active || other.state == State::Ending) return kInf;
+    // A blip that never became a defect moves nothing; a real incident does.
+    until = std::max(until, other.incident_end_s);
   }
   return until;
+}
+
+double EventEngine::suppressor_onset(const Track& t) const {
+  auto s = suppressors_.find(t.type);
+  if (s == suppressors_.end()) return std::nan("");
+  double onset = std::nan("");
+  for (const auto& [key, other] : tracks_)
+    if (&other != &t && s->second.count(other.type) && other.state == State::Active &&
+        (std::isnan(onset) || other.onset_s < onset))
+      onset = other.onset_s;
+  return onset;
 }
 
 void EventEngine::evaluate(Track& t, double now_s) {
@@ -110,23 +118,19 @@ void EventEngine::evaluate(Track& t, double now_s) {
       // A condition that began inside a suppressor's incident counts only from
       // the incident's end: a black picture is not also a frozen one.
       double blocked = suppressed_until(t);
-      if (blocked == kInf) {
-        t.onset_s = std::max(t.onset_s, now_s);
-        return;
-      }
+      if (blocked == kInf) return;  // wait: the suppressor may or may not become an incident
       t.onset_s = std::max(t.onset_s, blocked);
       if (now_s - t.onset_s >= t.policy->min_duration_s) start(t);
       return;
     }
     case State::Active:
-    case State::Ending:
-      if (suppressed_until(t) == kInf) {
-        // The suppressor's incident has taken over: one incident, one alarm.
+    case State::Ending: {
+      double taken_over = suppressor_onset(t);
+      if (!std::isnan(taken_over)) {
+        // A suppressor's defect has begun: one incident, one alarm. (A mere
+        // blip of the suppressor's condition ends nothing.)
         double at = t.state == State::Ending ? t.end_s : now_s;
-        for (const auto& [key, other] : tracks_)
-          if (&other != &t && other.raw && suppressors_[t.type].count(other.type))
-            at = std::min(at, std::max(t.onset_s, other.raw_since_s));
-        end(t, at);
+        end(t, std::min(at, std::max(t.onset_s, taken_over)));
         t.state = State::Idle;
         return;
       }
@@ -135,6 +139,7 @@ void EventEngine::evaluate(Track& t, double now_s) {
         t.state = State::Idle;
       }
       return;
+    }
   }
 }
 
@@ -148,7 +153,6 @@ void EventEngine::close_all(double media_time_s) {
     if (t.state == State::Active) end(t, std::max(t.onset_s, media_time_s));
     if (t.state == State::Ending) end(t, t.end_s);
     t.state = State::Idle;
-    if (t.raw) t.raw_end_s = media_time_s;
     t.raw = false;
   }
 }
@@ -197,6 +201,7 @@ void EventEngine::start(Track& t) {
 
 void EventEngine::end(Track& t, double at_s) {
   at_s = std::max(at_s, t.onset_s);
+  t.incident_end_s = at_s;
   nlohmann::json j = base_line("defect.end", t, at_s);
   nlohmann::json details = t.details;
   details["duration_s"] = round_ms(at_s - t.onset_s);

@@ -71,8 +71,7 @@ class EventEngine {
     int channel = -1;
     const DefectPolicy* policy = nullptr;
     bool raw = false;             // latest reported condition
-    double raw_since_s = 0;       // onset of the current raw run
-    double raw_end_s = -1e300;    // end of the last raw run
+    double incident_end_s = -1e300;  // where this track's last defect ended
     State state = State::Idle;
     double onset_s = 0;           // Pending/Active: defect start
     double end_s = 0;             // Ending: defect end
@@ -84,8 +83,11 @@ class EventEngine {
 
   Track& track(const std::string& detector, const Observation& obs);
   void evaluate(Track& t, double now_s);
-  // Latest time before which `t` is blocked by a suppressor; +inf while one is active.
+  // Latest time before which `t` is blocked by a suppressor's incident; +inf
+  // while a suppressor's condition is present or its defect still open.
   double suppressed_until(const Track& t) const;
+  // A suppressor's defect running now: its onset, else NaN.
+  double suppressor_onset(const Track& t) const;
   void start(Track& t);
   void end(Track& t, double at_s);
   nlohmann::json base_line(const char* kind, const Track& t, double media_time_s) const;

@@ -28,21 +28,17 @@ std::shared_ptr<const VideoFrame> make_video_frame(const cv::Mat& image, double 
     for (int p = 1; p <= 2; ++p)
       for (int y = 0; y < h / 2; ++y) std::memset(f->data[p] + y * f->linesize[p], 128, static_cast<size_t>(w / 2));
   } else if (image.type() == CV_8UC3) {
-    // OpenCV's I420 conversion is full range; map to limited range like a broadcast encoder.
+    // OpenCV's I420 conversion is BT.601 limited range (Y 16..235), like a broadcast encoder.
     cv::Mat yuv;
     cv::cvtColor(image, yuv, cv::COLOR_BGR2YUV_I420);
     const uint8_t* src = yuv.ptr();
-    auto lim_y = [](int v) { return static_cast<uint8_t>(16 + v * 219 / 255); };
-    auto lim_c = [](int v) { return static_cast<uint8_t>(128 + (v - 128) * 224 / 255); };
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) f->data[0][y * f->linesize[0] + x] = lim_y(src[y * w + x]);
+    for (int y = 0; y < h; ++y) std::memcpy(f->data[0] + y * f->linesize[0], src + y * w, static_cast<size_t>(w));
     const uint8_t* u = src + w * h;
     const uint8_t* v = u + (w / 2) * (h / 2);
-    for (int y = 0; y < h / 2; ++y)
-      for (int x = 0; x < w / 2; ++x) {
-        f->data[1][y * f->linesize[1] + x] = lim_c(u[y * (w / 2) + x]);
-        f->data[2][y * f->linesize[2] + x] = lim_c(v[y * (w / 2) + x]);
-      }
+    for (int y = 0; y < h / 2; ++y) {
+      std::memcpy(f->data[1] + y * f->linesize[1], u + y * (w / 2), static_cast<size_t>(w / 2));
+      std::memcpy(f->data[2] + y * f->linesize[2], v + y * (w / 2), static_cast<size_t>(w / 2));
+    }
   } else {
     throw std::invalid_argument("make_video_frame: CV_8UC1 or CV_8UC3 expected");
   }

@@ -131,6 +131,23 @@ TEST_F(EngineTest, FreezeInProgressEndsWhenBlackTakesOver) {
   EXPECT_DOUBLE_EQ(ends[0]["media_time"].get<double>(), 5.0);
 }
 
+TEST_F(EngineTest, ASuppressorBlipThatIsNoDefectNeitherEndsNorDelaysAnother) {
+  // A dark frame or two during a freeze is not a black incident.
+  for (int i = 0; i < 300; ++i) {
+    double t = i / 25.0;
+    engine.observe("freeze", obs("freeze", t, t >= 1.0 && t < 10.0));
+    engine.observe("black", obs("black", t, (t >= 2.0 && t < 2.2) || (t >= 6.0 && t < 6.2)));
+    engine.advance(t);
+  }
+  auto starts = lines.of("defect.start");
+  auto ends = lines.of("defect.end");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0]["type"], "freeze");
+  EXPECT_DOUBLE_EQ(starts[0]["media_time"].get<double>(), 1.0);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_DOUBLE_EQ(ends[0]["media_time"].get<double>(), 10.0);
+}
+
 TEST_F(EngineTest, FinishClosesOpenDefectsAtTheLastMediaTime) {
   for (int i = 0; i < 100; ++i) {
     double t = i / 25.0;
