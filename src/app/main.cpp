@@ -11,6 +11,9 @@
 #include <spdlog/spdlog.h>
 
 #include "app/monitor.hpp"
+#include "app/telemetry.hpp"
+#include "http/server.hpp"
+#include "notify/factory.hpp"
 #include "config/config.hpp"
 #include "input/source.hpp"
 #include "notify/notifier.hpp"
@@ -50,10 +53,40 @@ avmon::Config load(const Common& c, avmon::DetectorRegistry& registry) {
   return cfg;
 }
 
-int analyse(avmon::Config& cfg, avmon::MediaSource& source, avmon::NotifierHub& hub, const std::string& stream) {
+// The operator's surface (issue 6): remote notifiers, and with http.listen
+// the telemetry that the monitor and the hub feed and the HTTP server reads.
+// Started before the input is opened, so /healthz answers while it is down.
+struct Ops {
+  std::unique_ptr<avmon::Telemetry> telemetry;
+  std::unique_ptr<avmon::HttpServer> http;
+};
+
+// Throws ConfigError for a bad notifier setting, std::runtime_error when
+// http.listen cannot be bound.
+Ops start_ops(const avmon::Config& cfg, avmon::NotifierHub& hub, const std::string& stream) {
+  avmon::add_configured_notifiers(hub, cfg.notifiers, stream);
+  Ops ops;
+  if (cfg.http.listen.empty()) return ops;
+  ops.telemetry = std::make_unique<avmon::Telemetry>(cfg.input.url, stream);
+  ops.http = avmon::start_http_server(cfg.http.listen, *ops.telemetry);
+  std::string prefix = cfg.http.public_url;
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  ops.telemetry->set_thumbnail_prefix(prefix);
+  ops.telemetry->set_notifiers(hub.counters());
+  hub.set_decorator([t = ops.telemetry.get()](nlohmann::json& e) {
+    t->annotate(e);
+    t->on_event(e);
+  });
+  return ops;
+}
+
+int analyse(avmon::Config& cfg, avmon::MediaSource& source, avmon::NotifierHub& hub, const std::string& stream,
+            avmon::Telemetry* telemetry) {
   avmon::Monitor monitor(cfg, source, hub, stream);
+  if (telemetry) monitor.set_telemetry(telemetry);
   std::string reason = monitor.run();
   hub.close();
+  hub.set_decorator({});
   if (source.stats().video_frames == 0 && source.stats().audio_blocks == 0 && reason != "stopped") {
     spdlog::error("{}: no audio or video could be decoded ({})", cfg.input.url, reason);
     return kExitInput;
@@ -67,6 +100,7 @@ int analyse(avmon::Config& cfg, avmon::MediaSource& source, avmon::NotifierHub& 
 int main(int argc, char** argv) {
   CLI::App app{"avmon: live audio/video stream monitor"};
   app.require_subcommand(1);
+  app.fallthrough();  // --log-level and --log-format also work after the subcommand
   app.set_version_flag("--version", AVMON_VERSION);
   Common common;
   app.add_option("--log-level", common.log_level, "trace, debug, info, warn, error, critical, off");
@@ -75,16 +109,19 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "analyse an input (file or any URL FFmpeg opens)");
   std::string input, events;
   bool realtime = false;
+  std::string http_listen;
   run->add_option("--input,-i", input, "input URL or file (default: input.url of the configuration)");
   run->add_option("--config,-c", common.config_path, "YAML configuration file");
   run->add_option("--events,-e", events, "write events as JSON lines to PATH ('-': stdout, the default)");
   run->add_flag("--realtime", realtime, "pace a file at its native rate, as if it were live");
+  run->add_option("--http", http_listen, "serve /metrics, /healthz, /readyz, /status and the status page on ADDR:PORT");
 
   auto* demo = app.add_subcommand("demo", "analyse a generated stream with known black, freeze and silence");
   bool fast = false;
   demo->add_option("--events,-e", events, "also write events as JSON lines to PATH ('-': stdout)");
   demo->add_option("--config,-c", common.config_path, "YAML configuration file");
   demo->add_flag("--fast", fast, "run as fast as possible instead of in real time");
+  demo->add_option("--http", http_listen, "serve /metrics, /healthz, /readyz, /status and the status page on ADDR:PORT");
 
   auto* check = app.add_subcommand("check-config", "validate a configuration file");
   std::string check_path;
@@ -134,6 +171,7 @@ int main(int argc, char** argv) {
     }
 
     avmon::Config cfg = load(common, registry);
+    if (!http_listen.empty()) cfg.http.listen = http_listen;
     install_signals();
     avmon::NotifierHub hub;
 
@@ -146,7 +184,16 @@ int main(int argc, char** argv) {
       if (tty)
         std::printf("avmon demo: 60 s generated programme; expect black at 10 s, freeze at 25 s, silence at 40 s\n");
       auto source = avmon::make_demo_source({60, !fast}, &g_stop);
-      return analyse(cfg, *source, hub, cfg.stream_name.empty() ? "demo" : cfg.stream_name);
+      std::string stream = cfg.stream_name.empty() ? "demo" : cfg.stream_name;
+      Ops ops;
+      try {
+        ops = start_ops(cfg, hub, stream);
+      } catch (const std::runtime_error& e) {
+        if (dynamic_cast<const avmon::ConfigError*>(&e)) throw;
+        spdlog::error("{}", e.what());
+        return kExitUsage;
+      }
+      return analyse(cfg, *source, hub, stream, ops.telemetry.get());
     }
 
     if (!input.empty()) cfg.input.url = input;
@@ -163,6 +210,15 @@ int main(int argc, char** argv) {
       spdlog::error("{}", e.what());
       return kExitUsage;
     }
+    std::string stream = cfg.stream_name.empty() ? avmon::stream_name_from_url(cfg.input.url) : cfg.stream_name;
+    Ops ops;
+    try {
+      ops = start_ops(cfg, hub, stream);
+    } catch (const std::runtime_error& e) {
+      if (dynamic_cast<const avmon::ConfigError*>(&e)) throw;
+      spdlog::error("{}", e.what());
+      return kExitUsage;
+    }
     auto source = avmon::make_av_source(cfg.input, &g_stop);
     try {
       source->open();
@@ -170,8 +226,7 @@ int main(int argc, char** argv) {
       spdlog::error("{}", e.what());
       return kExitInput;
     }
-    std::string stream = cfg.stream_name.empty() ? avmon::stream_name_from_url(cfg.input.url) : cfg.stream_name;
-    return analyse(cfg, *source, hub, stream);
+    return analyse(cfg, *source, hub, stream, ops.telemetry.get());
   } catch (const avmon::ConfigError& e) {
     spdlog::error("configuration error: {}", e.what());
     return kExitUsage;

@@ -2,9 +2,12 @@
 
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
+#include "app/signal_loss.hpp"
+#include "app/telemetry.hpp"
 #include "util/time.hpp"
 
 namespace avmon {
@@ -39,13 +42,45 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
     engine_->add_detector(d.info->name, d.policy, d.info->types, d.info->suppresses);
     slots.push_back({d.info->name, d.info->media, d.info->create(d.options)});
   }
+  if (source.live()) SignalLossWatch::declare(*engine_, cfg);
   spdlog::info("{} detectors enabled", slots.size());
   dispatcher_ = std::make_unique<Dispatcher>(
       std::move(slots), *engine_, source.live() ? Dispatcher::Mode::DropWhenBehind : Dispatcher::Mode::Lossless,
       cfg.pipeline.threads, cfg.pipeline.queue_frames);
+  if (source.live()) signal_loss_ = std::make_unique<SignalLossWatch>(cfg.input, source, *dispatcher_);
 }
 
-Monitor::~Monitor() = default;
+Monitor::~Monitor() {
+  if (telemetry_) telemetry_->set_probe({});  // the probe reads this monitor's parts
+}
+
+void Monitor::set_telemetry(Telemetry* telemetry) {
+  telemetry_ = telemetry;
+  if (!telemetry_) return;
+  std::set<std::string> types, video_types;
+  for (const auto& d : cfg_.detectors) {
+    if (!d.enabled) continue;
+    types.insert(d.info->types.begin(), d.info->types.end());
+    if (d.info->media & kVideo) video_types.insert(d.info->types.begin(), d.info->types.end());
+  }
+  telemetry_->set_types(std::move(types), std::move(video_types));
+  telemetry_->set_probe([this] {
+    PipelineTelemetry p;
+    auto& st = source_.stats();
+    p.video_frames = st.video_frames;
+    p.audio_blocks = st.audio_blocks;
+    p.decode_errors = st.decode_errors;
+    p.corrupt_frames = st.corrupt_frames;
+    p.discontinuities = st.discontinuities;
+    for (size_t i = 0; i < dispatcher_->slots().size(); ++i) {
+      const auto& ss = dispatcher_->stats(i);
+      DetectorTelemetry d{dispatcher_->slots()[i].name, ss.processed, ss.dropped, ss.errors, ss.busy_ns / 1e9, {}};
+      for (const auto& b : ss.time_buckets) d.buckets.push_back(b);
+      p.detectors.push_back(std::move(d));
+    }
+    return p;
+  });
+}
 
 void Monitor::on_stream_info(const StreamInfo& info, bool changed) {
   info_ = info;
@@ -62,18 +97,31 @@ void Monitor::on_stream_info(const StreamInfo& info, bool changed) {
   }
   dispatcher_->configure(info_);
   configured_ = true;
+  if (telemetry_) telemetry_->set_format(info_);
 }
 
-void Monitor::on_video(std::shared_ptr<const VideoFrame> frame) { dispatcher_->video(std::move(frame)); }
-void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) { dispatcher_->audio(std::move(block)); }
+void Monitor::on_video(std::shared_ptr<const VideoFrame> frame) {
+  if (telemetry_) telemetry_->on_video(frame);
+  if (signal_loss_) signal_loss_->on_media(frame->media_time_s(), frame->duration_s());
+  dispatcher_->video(std::move(frame));
+}
+void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) {
+  if (telemetry_) telemetry_->on_audio(*block);
+  if (signal_loss_)
+    signal_loss_->on_media(block->media_time_s(), block->samples() / static_cast<double>(std::max(1, block->sample_rate())));
+  dispatcher_->audio(std::move(block));
+}
 void Monitor::on_discontinuity(double media_time_s) {
   spdlog::warn("timestamp discontinuity at media time {:.3f} s", media_time_s);
   dispatcher_->discontinuity(media_time_s);
 }
 
 std::string Monitor::run() {
+  if (signal_loss_) signal_loss_->start();
   std::string reason = source_.run(*this);
+  if (telemetry_) telemetry_->set_input_up(false);
   double end_s = source_.end_media_time_s();
+  if (signal_loss_) end_s = signal_loss_->stop(end_s);
   dispatcher_->finish(end_s);
   auto& st = source_.stats();
 
@@ -87,6 +135,7 @@ std::string Monitor::run() {
   s["decode_errors"] = st.decode_errors.load();
   s["corrupt_frames"] = st.corrupt_frames.load();
   s["discontinuities"] = st.discontinuities.load();
+  if (signal_loss_) s["live"] = signal_loss_->summary();
   nlohmann::json format = {{"video", info_.has_video}, {"audio", info_.has_audio}};
   if (info_.has_video) {
     format["width"] = info_.width;

@@ -13,6 +13,9 @@
 
 namespace avmon {
 
+class Telemetry;
+class SignalLossWatch;
+
 // A stream name from an input URL: a file's base name, or the URL without
 // its scheme, with anything unusual replaced by '-'.
 std::string stream_name_from_url(const std::string& url);
@@ -32,6 +35,8 @@ class Monitor final : public SourceConsumer {
   void on_discontinuity(double media_time_s) override;
 
   Dispatcher& dispatcher() { return *dispatcher_; }
+  // Optional: feeds the HTTP status/metrics (frames, levels, pipeline figures).
+  void set_telemetry(Telemetry* telemetry);
 
  private:
   const Config& cfg_;
@@ -39,8 +44,10 @@ class Monitor final : public SourceConsumer {
   std::string stream_;
   std::unique_ptr<EventEngine> engine_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<SignalLossWatch> signal_loss_;  // live inputs only; after dispatcher_ (uses it)
   StreamInfo info_;
   bool configured_ = false;
+  Telemetry* telemetry_ = nullptr;
 };
 
 }  // namespace avmon

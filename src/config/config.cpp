@@ -135,15 +135,46 @@ struct Builder {
     else if (section == "input" && key == "realtime") c.input.realtime = std::get<bool>(v);
     else if (section == "input" && key == "open_timeout_s") c.input.open_timeout_s = dbl();
     else if (section == "input" && key == "read_timeout_s") c.input.read_timeout_s = dbl();
+    else if (section == "input" && key == "signal_loss_timeout_s") c.input.signal_loss_timeout_s = dbl();
+    else if (section == "input" && key == "reconnect") c.input.reconnect = str();
+    else if (section == "input" && key == "reconnect_max_attempts") c.input.reconnect_max_attempts = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "input" && key == "reconnect_initial_delay_s") c.input.reconnect_initial_delay_s = dbl();
+    else if (section == "input" && key == "reconnect_max_delay_s") c.input.reconnect_max_delay_s = dbl();
     else if (section == "pipeline" && key == "threads") c.pipeline.threads = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "pipeline" && key == "queue_frames") c.pipeline.queue_frames = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "events" && key == "path") c.events_path = str();
     else if (section == "log" && key == "level") c.log_level = str();
     else if (section == "log" && key == "format") c.log_format = str();
+    else if (section == "http" && key == "listen") c.http.listen = str();
+    else if (section == "http" && key == "public_url") c.http.public_url = str();
+    else if (section == "notifiers" && key == "queue_size") c.notifiers.queue_size = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "notifiers" && key == "initial_backoff_s") c.notifiers.initial_backoff_s = dbl();
+    else if (section == "notifiers" && key == "max_backoff_s") c.notifiers.max_backoff_s = dbl();
+    else if (section == "notifiers" && key == "drain_timeout_s") c.notifiers.drain_timeout_s = dbl();
+    else if (section == "notifiers" && key == "spool_dir") c.notifiers.spool_dir = str();
+    else if (section == "notifiers" && key == "ca_file") c.notifiers.ca_file = str();
+    else if (section == "notifiers.webhook" && key == "url") c.notifiers.webhook.url = str();
+    else if (section == "notifiers.webhook" && key == "secret") c.notifiers.webhook.secret = str();
+    else if (section == "notifiers.webhook" && key == "timeout_s") c.notifiers.webhook.timeout_s = dbl();
+    else if (section == "notifiers.alertmanager" && key == "url") c.notifiers.alertmanager.url = str();
+    else if (section == "notifiers.alertmanager" && key == "resend_interval_s") c.notifiers.alertmanager.resend_interval_s = dbl();
+    else if (section == "notifiers.alertmanager" && key == "timeout_s") c.notifiers.alertmanager.timeout_s = dbl();
+    else if (section == "notifiers.mqtt" && key == "host") c.notifiers.mqtt.host = str();
+    else if (section == "notifiers.mqtt" && key == "port") c.notifiers.mqtt.port = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "notifiers.mqtt" && key == "topic_prefix") c.notifiers.mqtt.topic_prefix = str();
+    else if (section == "notifiers.mqtt" && key == "client_id") c.notifiers.mqtt.client_id = str();
+    else if (section == "notifiers.mqtt" && key == "username") c.notifiers.mqtt.username = str();
+    else if (section == "notifiers.mqtt" && key == "password") c.notifiers.mqtt.password = str();
+    else if (section == "notifiers.mqtt" && key == "keepalive_s") c.notifiers.mqtt.keepalive_s = static_cast<int>(std::get<std::int64_t>(v));
   }
 
   // One key of one section, from the file or the environment.
-  void apply(const std::vector<std::string>& path, const YAML::Node& value, const std::string& place) {
+  void apply(std::vector<std::string> path, const YAML::Node& value, const std::string& place) {
+    // A nested core section ("notifiers.webhook") is one section name.
+    if (path.size() >= 3 && is_core_section(path[0] + "." + path[1])) {
+      path[0] += "." + path[1];
+      path.erase(path.begin() + 1);
+    }
     std::string dotted;
     for (const auto& p : path)
       if (!p.empty()) dotted += (dotted.empty() ? "" : ".") + p;
@@ -176,6 +207,8 @@ struct Builder {
       if (!spec) {
         auto known = names_of(s.options);
         if (section == "input") known.push_back("options");
+        for (const auto& sub : core_sections())
+          if (sub.name.rfind(section + ".", 0) == 0) known.push_back(sub.name.substr(section.size() + 1));
         fail(place, dotted, "unknown option (known: " + known_list(known) + ")");
       }
       set_core(section, spec->name, parse_value(*spec, value, place, dotted));
@@ -184,6 +217,12 @@ struct Builder {
     std::vector<std::string> known = {"detectors", "plugins"};
     for (const auto& s : core_sections()) known.push_back(s.name);
     fail(place, dotted, "unknown section (known: " + known_list(known) + ")");
+  }
+
+  static bool is_core_section(const std::string& name) {
+    for (const auto& s : core_sections())
+      if (s.name == name) return true;
+    return false;
   }
 
   static void expect_map(const YAML::Node& n, const std::string& file, const std::string& key) {
@@ -211,6 +250,10 @@ struct Builder {
           expect_map(kv.second, file, "input.options");
           for (const auto& opt : kv.second)
             apply({section, key, opt.first.as<std::string>()}, opt.second, where(file, opt.first.Mark()));
+        } else if (is_core_section(section + "." + key)) {
+          expect_map(kv.second, file, section + "." + key);
+          for (const auto& opt : kv.second)
+            apply({section, key, opt.first.as<std::string>()}, opt.second, where(file, opt.first.Mark()));
         } else {
           apply({section, key}, kv.second, place);
         }
@@ -231,7 +274,19 @@ const std::vector<SectionSpec>& core_sections() {
         {"realtime", OptionType::Bool, false, {}, {}, "", "pace a file at its native rate (or --realtime)", {}},
         {"open_timeout_s", OptionType::Double, 10.0, 0.1, 3600.0, "s", "give up opening the input after this long", {}},
         {"read_timeout_s", OptionType::Double, 10.0, 0.1, 3600.0, "s",
-         "a blocking read of a live input is abandoned after this long", {}}}},
+         "a blocking read of a live input is abandoned after this long (and a live input that decodes "
+         "nothing for this long is reopened)", {}},
+        {"signal_loss_timeout_s", OptionType::Double, 2.0, 0.1, 3600.0, "s",
+         "live input: raise signal_loss after this long without decoded media (wall clock)", {}},
+        {"reconnect", OptionType::String, std::string("auto"), {}, {}, "",
+         "auto: a live input is reopened whenever it fails, a file never; never: the first failure ends the run "
+         "(exit status 3 if nothing was decoded)", {"auto", "never"}},
+        {"reconnect_max_attempts", OptionType::Int, std::int64_t{0}, 0.0, 1e9, "",
+         "consecutive failed reconnect attempts before giving up (0: retry forever)", {}},
+        {"reconnect_initial_delay_s", OptionType::Double, 0.5, 0.0, 3600.0, "s",
+         "delay before the first reconnect attempt; doubled after each failure, with jitter", {}},
+        {"reconnect_max_delay_s", OptionType::Double, 10.0, 0.0, 3600.0, "s",
+         "upper bound of the reconnect delay", {}}}},
       {"pipeline", "decode and dispatch",
        {{"threads", OptionType::Int, std::int64_t{0}, 0.0, 256.0, "", "detector worker threads (0: one per core)", {}},
         {"queue_frames", OptionType::Int, std::int64_t{16}, 1.0, 10000.0, "frames",
@@ -243,6 +298,40 @@ const std::vector<SectionSpec>& core_sections() {
        {{"level", OptionType::String, std::string("info"), {}, {}, "", "log level", kLogLevels},
         {"format", OptionType::String, std::string("text"), {}, {}, "", "text or json (one object per line)",
          {"text", "json"}}}},
+      {"http", "HTTP server: /metrics, /healthz, /readyz, /status, / (status page), thumbnails",
+       {{"listen", OptionType::String, std::string(), {}, {}, "",
+         "ADDR:PORT to listen on, e.g. 0.0.0.0:8080 (or --http); empty: no HTTP server", {}},
+        {"public_url", OptionType::String, std::string(), {}, {}, "",
+         "URL prefix under which this server is reached, for thumbnail links in events (empty: a path only)", {}}}},
+      {"notifiers", "delivery to remote receivers: each has its own bounded queue and retries",
+       {{"queue_size", OptionType::Int, std::int64_t{1000}, 1.0, 1e6, "events",
+         "events held in memory per notifier (the oldest is dropped beyond it, or it waits in the spool)", {}},
+        {"initial_backoff_s", OptionType::Double, 0.5, 0.01, 3600.0, "s", "first retry delay (doubled per failure, with jitter)", {}},
+        {"max_backoff_s", OptionType::Double, 30.0, 0.01, 3600.0, "s", "longest retry delay", {}},
+        {"drain_timeout_s", OptionType::Double, 10.0, 0.0, 3600.0, "s",
+         "at exit, keep delivering for at most this long", {}},
+        {"spool_dir", OptionType::String, std::string(), {}, {}, "",
+         "directory keeping undelivered events across outages and restarts (empty: memory only)", {}},
+        {"ca_file", OptionType::String, std::string(), {}, {}, "",
+         "PEM file of CAs trusted for https webhook and Alertmanager URLs (empty: the system's)", {}}}},
+      {"notifiers.webhook", "Standard Webhooks POST of each event line",
+       {{"url", OptionType::String, std::string(), {}, {}, "", "http:// or https:// receiver URL; empty: off", {}},
+        {"secret", OptionType::String, std::string(), {}, {}, "",
+         "signing secret, whsec_<base64> (empty: unsigned); better from AVMON_NOTIFIERS__WEBHOOK__SECRET", {}},
+        {"timeout_s", OptionType::Double, 10.0, 0.1, 600.0, "s", "per attempt", {}}}},
+      {"notifiers.alertmanager", "Prometheus Alertmanager (API v2)",
+       {{"url", OptionType::String, std::string(), {}, {}, "", "base URL, e.g. http://alertmanager:9093; empty: off", {}},
+        {"resend_interval_s", OptionType::Double, 60.0, 1.0, 3600.0, "s", "firing alerts are re-sent this often", {}},
+        {"timeout_s", OptionType::Double, 10.0, 0.1, 600.0, "s", "per attempt", {}}}},
+      {"notifiers.mqtt", "MQTT broker: QoS 1 events, retained status with last will",
+       {{"host", OptionType::String, std::string(), {}, {}, "", "broker host; empty: off", {}},
+        {"port", OptionType::Int, std::int64_t{1883}, 1.0, 65535.0, "", "broker port", {}},
+        {"topic_prefix", OptionType::String, std::string("avmon"), {}, {}, "",
+         "events on <prefix>/<stream>/events, status on <prefix>/<stream>/status", {}},
+        {"client_id", OptionType::String, std::string(), {}, {}, "", "empty: avmon-<stream>-<pid>", {}},
+        {"username", OptionType::String, std::string(), {}, {}, "", "broker user name (empty: anonymous)", {}},
+        {"password", OptionType::String, std::string(), {}, {}, "", "better from AVMON_NOTIFIERS__MQTT__PASSWORD", {}},
+        {"keepalive_s", OptionType::Int, std::int64_t{30}, 5.0, 3600.0, "s", "MQTT keep-alive", {}}}},
   };
   return sections;
 }
@@ -375,8 +464,13 @@ std::string default_config_yaml(const DetectorRegistry& registry) {
        "# Any value can be overridden from the environment: AVMON_<SECTION>__<KEY>,\n"
        "# e.g. AVMON_INPUT__URL=udp://239.1.1.1:5000 or AVMON_DETECTORS__BLACK__MIN_DURATION_S=2.\n";
   for (const auto& s : core_sections()) {
-    y << "\n# " << s.help << "\n" << s.name << ":\n";
-    for (const auto& o : s.options) y << "  # " << spec_comment(o) << "\n  " << o.name << ": " << format_option_value(o.default_value) << "\n";
+    // A nested section ("notifiers.webhook") follows its parent in the table.
+    auto dot = s.name.find('.');
+    std::string indent = dot == std::string::npos ? "" : "  ";
+    if (dot == std::string::npos) y << "\n# " << s.help << "\n" << s.name << ":\n";
+    else y << "  # " << s.help << "\n  " << s.name.substr(dot + 1) << ":\n";
+    for (const auto& o : s.options)
+      y << indent << "  # " << spec_comment(o) << "\n" << indent << "  " << o.name << ": " << format_option_value(o.default_value) << "\n";
     if (s.name == "input")
       y << "  # libavformat/protocol options passed as-is, e.g. rtsp_transport: tcp, timeout: \"5000000\"\n  options: {}\n";
   }

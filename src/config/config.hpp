@@ -26,6 +26,12 @@ struct InputConfig {
   double open_timeout_s = 10;
   double read_timeout_s = 10;
   std::map<std::string, std::string> av_options;  // passed to libavformat as-is
+  // Live inputs (see docs/live-inputs.md).
+  double signal_loss_timeout_s = 2;   // wall-clock time without decoded media
+  std::string reconnect = "auto";     // auto: live inputs forever, files never; never
+  int reconnect_max_attempts = 0;     // consecutive failed attempts before giving up; 0 = forever
+  double reconnect_initial_delay_s = 0.5;
+  double reconnect_max_delay_s = 10;
 };
 
 struct PipelineConfig {
@@ -40,6 +46,36 @@ struct DetectorConfig {
   DefectPolicy policy;
 };
 
+// The operator's surface (docs/operations.md).
+struct HttpConfig {
+  std::string listen;                 // ADDR:PORT; empty: no HTTP server (or --http)
+  std::string public_url;             // prefix of thumbnail URLs in events; empty: a path only
+};
+
+struct NotifiersConfig {
+  int queue_size = 1000;              // events held in memory per notifier
+  double initial_backoff_s = 0.5;
+  double max_backoff_s = 30;
+  double drain_timeout_s = 10;        // at exit
+  std::string spool_dir;              // empty: no spool
+  std::string ca_file;                // PEM CAs for https receivers; empty: the system's
+  struct {
+    std::string url, secret;
+    double timeout_s = 10;
+  } webhook;
+  struct {
+    std::string url;
+    double resend_interval_s = 60;
+    double timeout_s = 10;
+  } alertmanager;
+  struct {
+    std::string host;                 // empty: no MQTT
+    int port = 1883;
+    std::string topic_prefix = "avmon", client_id, username, password;
+    int keepalive_s = 30;
+  } mqtt;
+};
+
 struct Config {
   std::string source = "(defaults)";  // the file it came from
   std::string stream_name;            // empty: derived from the input
@@ -49,6 +85,8 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";
   std::vector<std::string> plugins;
+  HttpConfig http;
+  NotifiersConfig notifiers;
   std::vector<DetectorConfig> detectors;  // one per registered detector, by name
 
   const DetectorConfig* detector(const std::string& name) const;

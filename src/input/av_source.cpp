@@ -1,9 +1,13 @@
 // libavformat/libavcodec source: demux once, decode the best video and audio
 // streams once (frame threads on), convert audio once to planar float, and
-// keep media_time monotonic across timestamp jumps.
+// keep media_time monotonic across timestamp jumps. A live input is a series
+// of sessions: when one fails it is closed and reopened with backoff, and
+// media_time goes on across the gap (see docs/live-inputs.md).
 #include <chrono>
 #include <condition_variable>
+#include <cmath>
 #include <cstring>
+#include <optional>
 #include <mutex>
 #include <thread>
 
@@ -19,6 +23,7 @@ extern "C" {
 #include <libswresample/swresample.h>
 }
 
+#include "input/backoff.hpp"
 #include "input/decode_log.hpp"
 #include "input/source.hpp"
 #include "input/timeline.hpp"
@@ -42,15 +47,27 @@ bool is_live_url(const std::string& url) {
 
 using Clock = std::chrono::steady_clock;
 
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Errors that no amount of retrying fixes: the URL or the options are wrong.
+bool permanent_open_error(int err) {
+  return err == AVERROR_PROTOCOL_NOT_FOUND || err == AVERROR_DEMUXER_NOT_FOUND ||
+         err == AVERROR_OPTION_NOT_FOUND || err == AVERROR_BSF_NOT_FOUND;
+}
+
+bool same_format(const StreamInfo& a, const StreamInfo& b) {
+  return a.has_video == b.has_video && a.width == b.width && a.height == b.height &&
+         std::abs(a.frame_rate - b.frame_rate) < 0.01 && a.video_codec == b.video_codec &&
+         a.has_audio == b.has_audio && a.sample_rate == b.sample_rate && a.channels == b.channels &&
+         a.channel_names == b.channel_names && a.audio_codec == b.audio_codec;
+}
+
 class AvSource final : public MediaSource {
  public:
   AvSource(InputConfig cfg, const std::atomic<bool>* stop_flag) : cfg_(std::move(cfg)), external_stop_(stop_flag) {
     live_ = is_live_url(cfg_.url);
   }
-  ~AvSource() override {
-    swr_free(&swr_);
-    avformat_close_input(&fmt_);
-  }
+  ~AvSource() override { close_input(); }
 
   void open() override;
   const StreamInfo& info() const override { return info_; }
@@ -63,9 +80,25 @@ class AvSource final : public MediaSource {
   bool live() const override { return live_; }
 
  private:
+  struct OpenError {
+    std::string message;
+    bool permanent = false;
+  };
+  // One attempt to open the input and its decoders; nullopt on success.
+  std::optional<OpenError> try_open();
+  void close_input();
+  bool may_reconnect() const { return live_ && cfg_.reconnect != "never"; }
+  // Reads and decodes until this session of the input ends; returns why.
+  std::string read_session(SourceConsumer& consumer);
+  // Waits `seconds` unless stopped first; false when stopped.
+  bool sleep_unless_stopped(double seconds);
+  void count_input_bytes();
+  void note_new_streams();
+
   static int interrupt_cb(void* opaque) {
     auto* self = static_cast<AvSource*>(opaque);
     if (self->stopping()) return 1;
+    self->watch_input_progress();
     return Clock::now().time_since_epoch().count() > self->deadline_ns_.load() ? 1 : 0;
   }
   bool stopping() const { return stop_ || (external_stop_ && external_stop_->load()); }
@@ -79,6 +112,56 @@ class AvSource final : public MediaSource {
   void deliver_video(AVFramePtr frame, SourceConsumer& consumer);
   void deliver_audio(AVFramePtr frame, SourceConsumer& consumer);
   void pace(double media_time_s);
+  // Before mapping a frame's timestamp. After a gap in the packets, the
+  // first frame decoded from a packet that came after the gap is where media
+  // resumed (a decoder with frame threads first hands over the pictures it
+  // held from before the gap): count the resume for the watchdog and tell the
+  // timeline how long the gap lasted, in case the timestamps jump across it.
+  void note_delivery(const AVFrame& frame) {
+    auto now = Clock::now();
+    double idle_s = std::chrono::duration<double>(now - last_delivery_).count();
+    double gap_s = -1;
+    if (resume_pending_) {
+      if (resume_pos_ < 0 || frame.pkt_pos < 0 || frame.pkt_pos >= resume_pos_) {
+        resume_pending_ = false;
+        gap_s = resume_gap_s_;
+      }
+    } else if (live_ && idle_s >= gap_threshold_s() && stats_.input_bytes.load() > bytes_at_delivery_) {
+      // Nothing decoded for a while though bytes kept coming (garbage, or a
+      // programme without our streams): what decodes now is new media. (Not
+      // so without new bytes: a demuxer flushes what it held when a read
+      // fails, and that is from before the gap.)
+      gap_s = idle_s;
+    }
+    bytes_at_delivery_ = stats_.input_bytes.load();
+    if (gap_s >= 0) {
+      if (gap_s > 0) timeline_.hint_gap(gap_s);
+      ++stats_.media_resumes;
+    }
+    last_delivery_ = now;
+    session_delivered_ = true;
+  }
+  double gap_threshold_s() const { return std::min(1.0, cfg_.signal_loss_timeout_s / 2); }
+  // From the interrupt callback, which libavformat calls before every read
+  // from the input and every ~100 ms while one blocks, on the demuxing
+  // thread: notices a gap in the bytes arriving (a live stall or outage) and
+  // where it ended in the byte stream. Packets starting before that position
+  // were (at least partly) received before the gap.
+  void watch_input_progress() {
+    if (!tracking_progress_ || !fmt_ || !fmt_->pb) return;
+    count_input_bytes();  // a demuxer may read for long without returning (garbage)
+    std::int64_t pos = fmt_->pb->pos;
+    if (pos == progress_pos_) return;
+    auto now = Clock::now();
+    double gap_s = std::chrono::duration<double>(now - progress_at_).count();
+    if (progress_pos_ >= 0 && gap_s >= gap_threshold_s()) {
+      resume_pending_ = true;
+      resume_pos_ = progress_pos_;
+      resume_gap_s_ = gap_s;
+    }
+    progress_pos_ = pos;
+    progress_at_ = now;
+  }
   void update_info(SourceConsumer* consumer);
 
   InputConfig cfg_;
@@ -86,6 +169,19 @@ class AvSource final : public MediaSource {
   std::atomic<bool> stop_{false};
   std::atomic<Clock::rep> deadline_ns_{0};
   bool live_ = false;
+  bool info_reported_ = false;   // the consumer has had on_stream_info
+  unsigned known_streams_ = 0;
+  bool warned_options_ = false;
+  std::int64_t pb_bytes_seen_ = 0;
+  Clock::time_point last_delivery_ = Clock::now();
+  bool tracking_progress_ = false;   // watch_input_progress() may look at fmt_->pb
+  std::int64_t progress_pos_ = -1;   // fmt_->pb->pos when bytes last arrived
+  Clock::time_point progress_at_;
+  bool session_delivered_ = false;
+  bool resume_pending_ = true;       // the next new frame is where media (re)starts
+  std::int64_t resume_pos_ = -1;     // byte position of the first packet after the gap
+  double resume_gap_s_ = 0;          // how long the gap lasted
+  std::uint64_t bytes_at_delivery_ = 0;
 
   AVFormatContext* fmt_ = nullptr;
   int video_index_ = -1, audio_index_ = -1;
@@ -113,6 +209,18 @@ class AvSource final : public MediaSource {
 
 void AvSource::open() {
   if (cfg_.url.empty()) throw InputError("no input given (use --input URL or input.url in the configuration)");
+  auto failed = try_open();
+  if (!failed) return;
+  // Stopped while opening: not an input error; run() returns "stopped" at once.
+  if (stopping()) return;
+  if (failed->permanent || !may_reconnect()) throw InputError(failed->message);
+  // A live input that is down at start is what the monitor is for: it
+  // reports signal_loss and keeps trying (run()).
+  spdlog::warn("{}; will keep trying", failed->message);
+}
+
+std::optional<AvSource::OpenError> AvSource::try_open() {
+  close_input();
   fmt_ = avformat_alloc_context();
   fmt_->interrupt_callback.callback = &AvSource::interrupt_cb;
   fmt_->interrupt_callback.opaque = this;
@@ -126,14 +234,23 @@ void AvSource::open() {
   av_dict_free(&opts);
   if (err < 0) {
     fmt_ = nullptr;  // freed by avformat_open_input on failure
-    if (stopping()) throw InputError("cannot open " + cfg_.url + ": interrupted");
-    if (err == AVERROR_EXIT) throw InputError("cannot open " + cfg_.url + ": no answer within " +
-                                              std::to_string(cfg_.open_timeout_s) + " s");
-    throw InputError("cannot open " + cfg_.url + ": " + av_error(err));
+    if (stopping()) return OpenError{"cannot open " + cfg_.url + ": interrupted", false};
+    if (err == AVERROR_EXIT)
+      return OpenError{"cannot open " + cfg_.url + ": no answer within " + std::to_string(cfg_.open_timeout_s) + " s",
+                       false};
+    return OpenError{"cannot open " + cfg_.url + ": " + av_error(err), permanent_open_error(err)};
   }
-  if (!unused.empty()) spdlog::warn("input options not recognised by libavformat: {}", unused);
+  stats_.input_open = true;
+  pb_bytes_seen_ = 0;
+  if (!unused.empty() && !warned_options_) spdlog::warn("input options not recognised by libavformat: {}", unused);
+  warned_options_ = true;
+  arm_deadline(cfg_.open_timeout_s);
   err = avformat_find_stream_info(fmt_, nullptr);
-  if (err < 0) throw InputError("cannot read stream information of " + cfg_.url + ": " + av_error(err));
+  count_input_bytes();
+  if (err < 0) {
+    close_input();
+    return OpenError{"cannot read stream information of " + cfg_.url + ": " + av_error(err), false};
+  }
 
   video_index_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   audio_index_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_AUDIO, -1, video_index_ >= 0 ? video_index_ : -1, nullptr, 0);
@@ -141,12 +258,17 @@ void AvSource::open() {
   if (audio_index_ >= 0) audio_dec_ = open_decoder(audio_index_);
   if (!video_dec_) video_index_ = -1;
   if (!audio_dec_) audio_index_ = -1;
-  if (video_index_ < 0 && audio_index_ < 0)
-    throw InputError(cfg_.url + " is not media: no decodable audio or video stream (format " +
-                     std::string(fmt_->iformat ? fmt_->iformat->name : "?") + ")");
+  if (video_index_ < 0 && audio_index_ < 0) {
+    std::string msg = cfg_.url + " is not media: no decodable audio or video stream (format " +
+                      std::string(fmt_->iformat ? fmt_->iformat->name : "?") + ")";
+    close_input();
+    // A file that is not media stays so; a live feed may be momentarily garbage.
+    return OpenError{msg, !live_};
+  }
   for (unsigned i = 0; i < fmt_->nb_streams; ++i)
     if (static_cast<int>(i) != video_index_ && static_cast<int>(i) != audio_index_)
       fmt_->streams[i]->discard = AVDISCARD_ALL;
+  known_streams_ = fmt_->nb_streams;
 
   if (fmt_->start_time != AV_NOPTS_VALUE) timeline_.set_origin(fmt_->start_time / static_cast<double>(AV_TIME_BASE));
   if (video_index_ >= 0) {
@@ -158,6 +280,40 @@ void AvSource::open() {
   spdlog::info("opened {} ({}): video {} {}x{} {:.3f} fps, audio {} {} Hz {} ch", cfg_.url, fmt_->iformat->name,
                info_.has_video ? info_.video_codec : "none", info_.width, info_.height, info_.frame_rate,
                info_.has_audio ? info_.audio_codec : "none", info_.sample_rate, info_.channels);
+  return std::nullopt;
+}
+
+void AvSource::close_input() {
+  video_dec_.reset();
+  audio_dec_.reset();
+  video_index_ = audio_index_ = -1;
+  swr_free(&swr_);
+  av_channel_layout_uninit(&swr_layout_);
+  swr_rate_ = 0;
+  swr_format_ = -1;
+  if (fmt_) {
+    // Closing may talk to the peer (RTSP TEARDOWN): bounded like any call.
+    arm_deadline(1.0);
+    avformat_close_input(&fmt_);
+  }
+  stats_.input_open = false;
+}
+
+void AvSource::count_input_bytes() {
+  if (!fmt_ || !fmt_->pb) return;
+  std::int64_t now = fmt_->pb->bytes_read;
+  if (now > pb_bytes_seen_) stats_.input_bytes += static_cast<std::uint64_t>(now - pb_bytes_seen_);
+  pb_bytes_seen_ = now;
+}
+
+bool AvSource::sleep_unless_stopped(double seconds) {
+  auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::unique_lock lk(pace_mu_);
+  // The external stop flag is set by a signal handler, which cannot notify:
+  // wake up often enough to see it.
+  while (!stopping() && Clock::now() < until)
+    pace_cv_.wait_until(lk, std::min(until, Clock::now() + std::chrono::milliseconds(50)));
+  return !stopping();
 }
 
 AVCodecContextPtr AvSource::open_decoder(int index) {
@@ -207,7 +363,8 @@ void AvSource::update_info(SourceConsumer* consumer) {
 }
 
 void AvSource::pace(double media_time_s) {
-  if (!cfg_.realtime) return;
+  // A live input is paced by its sender; pacing it again would only add delay.
+  if (!cfg_.realtime || live_) return;
   if (!pacing_started_) {
     pacing_started_ = true;
     pace_origin_ = Clock::now();
@@ -227,12 +384,14 @@ void AvSource::deliver_video(AVFramePtr frame, SourceConsumer& consumer) {
   }
   AVStream* st = fmt_->streams[video_index_];
   std::int64_t ts = frame->best_effort_timestamp;
+  note_delivery(*frame);
   double t = timeline_.map(video_index_, ts == AV_NOPTS_VALUE ? std::nan("") : ts * av_q2d(st->time_base),
                            frame_duration_s_);
   if (timeline_.take_discontinuity()) {
     ++stats_.discontinuities;
     consumer.on_discontinuity(t);
   }
+  stats_.timestamp_wraps = static_cast<std::uint64_t>(timeline_.wraps());
   DecodeInfo di;
   di.decode_error_flags = frame->decode_error_flags;
   di.corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) || frame->decode_error_flags != 0;
@@ -259,6 +418,7 @@ void AvSource::deliver_audio(AVFramePtr frame, SourceConsumer& consumer) {
   std::int64_t ts = frame->best_effort_timestamp;
   double block_s = frame->sample_rate > 0 ? frame->nb_samples / static_cast<double>(frame->sample_rate) : 0;
   double raw = ts == AV_NOPTS_VALUE ? std::nan("") : ts * av_q2d(st->time_base);
+  note_delivery(*frame);
   double t = timeline_.map(audio_index_, raw, block_s);
   if (timeline_.take_discontinuity()) {
     ++stats_.discontinuities;
@@ -319,40 +479,144 @@ void AvSource::decode(AVCodecContext* dec, const AVPacket* pkt, SourceConsumer& 
   }
 }
 
-std::string AvSource::run(SourceConsumer& consumer) {
-  consumer.on_stream_info(info_, false);
+void AvSource::note_new_streams() {
+  // A live transport stream may announce new elementary streams at any time
+  // (a restarted encoder, a new programme). They are not the ones being
+  // decoded: discard them, so the demuxer does not parse and buffer them.
+  for (unsigned i = known_streams_; i < fmt_->nb_streams; ++i) {
+    AVStream* st = fmt_->streams[i];
+    spdlog::info("input announced a new {} stream ({}); not decoded", av_get_media_type_string(st->codecpar->codec_type)
+                 ? av_get_media_type_string(st->codecpar->codec_type) : "unknown",
+                 avcodec_get_name(st->codecpar->codec_id));
+    st->discard = AVDISCARD_ALL;
+  }
+  known_streams_ = fmt_->nb_streams;
+}
+
+std::string AvSource::read_session(SourceConsumer& consumer) {
   AVPacketPtr pkt(av_packet_alloc());
   std::string reason = "end of input";
+  session_delivered_ = false;
+  auto session_start = Clock::now();
+  tracking_progress_ = live_;
+  progress_pos_ = -1;
+  struct StopTracking {
+    bool& flag;
+    ~StopTracking() { flag = false; }
+  } stop_tracking{tracking_progress_};
   for (;;) {
+    if (stopping()) return "stopped";
+    arm_deadline(cfg_.read_timeout_s);
+    int err = av_read_frame(fmt_, pkt.get());
+    // The demuxer may have parsed the first bytes after a gap (and flushed
+    // what it held from before it) without reading again: notice the gap
+    // before decoding what it returned.
+    watch_input_progress();
+    count_input_bytes();
+    // A stop interrupts the read; what the demuxer flushes then is not news.
+    if (stopping()) return "stopped";
+    if (err == AVERROR_EOF) break;
+    if (err < 0) {
+      if (stopping()) return "stopped";
+      if (live_ && err == AVERROR_INVALIDDATA) {
+        // Garbage on a live feed: the demuxer resynchronises on what follows;
+        // if nothing decodable ever comes, the check below reopens the input.
+      } else {
+        reason = err == AVERROR_EXIT ? "no data for " + std::to_string(cfg_.read_timeout_s) + " s"
+                                     : "input error: " + av_error(err);
+        break;
+      }
+    } else {
+      if (fmt_->nb_streams != known_streams_) note_new_streams();
+      ++stats_.packets;
+      stats_.bytes += static_cast<std::uint64_t>(pkt->size);
+      if (pkt->stream_index == video_index_)
+        decode(video_dec_.get(), pkt.get(), consumer);
+      else if (pkt->stream_index == audio_index_)
+        decode(audio_dec_.get(), pkt.get(), consumer);
+      av_packet_unref(pkt.get());
+    }
+    // Data keeps coming but none of it decodes (new programme layout, another
+    // codec on new PIDs, endless garbage): start afresh with a new probe.
+    if (live_ && seconds_since(session_delivered_ ? last_delivery_ : session_start) > cfg_.read_timeout_s) {
+      reason = "nothing decodable for " + std::to_string(cfg_.read_timeout_s) + " s";
+      break;
+    }
+  }
+  // Drain what the decoders still hold (frame threads keep a few pictures).
+  if (video_dec_) decode(video_dec_.get(), nullptr, consumer);
+  if (audio_dec_) decode(audio_dec_.get(), nullptr, consumer);
+  return reason;
+}
+
+std::string AvSource::run(SourceConsumer& consumer) {
+  Backoff backoff(cfg_.reconnect_initial_delay_s, cfg_.reconnect_max_delay_s);
+  std::string reason = "stopped";
+  std::string last_error = "not opened";
+  int failed_attempts = 0;
+  last_delivery_ = Clock::now();
+  for (;;) {
+    if (fmt_) {
+      if (!info_reported_) {
+        consumer.on_stream_info(info_, false);
+        info_reported_ = true;
+      }
+      reason = read_session(consumer);
+      if (reason == "stopped") break;
+      ++stats_.sessions_lost;
+      close_input();
+      if (!may_reconnect()) break;
+      if (session_delivered_) {
+        backoff.reset();
+        failed_attempts = 0;
+      }
+      spdlog::warn("input {} lost ({}); reconnecting", cfg_.url, reason);
+      last_error = reason;
+    }
     if (stopping()) {
       reason = "stopped";
       break;
     }
-    arm_deadline(cfg_.read_timeout_s);
-    int err = av_read_frame(fmt_, pkt.get());
-    if (err == AVERROR_EOF) break;
-    if (err < 0) {
-      if (stopping()) {
-        reason = "stopped";
-      } else if (err == AVERROR_EXIT) {
-        reason = "no data for " + std::to_string(cfg_.read_timeout_s) + " s";
-      } else {
-        reason = "input error: " + av_error(err);
-      }
+    if (!may_reconnect()) {
+      reason = last_error;
       break;
     }
-    ++stats_.packets;
-    stats_.bytes += static_cast<std::uint64_t>(pkt->size);
-    if (pkt->stream_index == video_index_)
-      decode(video_dec_.get(), pkt.get(), consumer);
-    else if (pkt->stream_index == audio_index_)
-      decode(audio_dec_.get(), pkt.get(), consumer);
-    av_packet_unref(pkt.get());
-  }
-  if (reason != "stopped") {
-    // Drain what the decoders still hold (frame threads keep a few pictures).
-    if (video_dec_) decode(video_dec_.get(), nullptr, consumer);
-    if (audio_dec_) decode(audio_dec_.get(), nullptr, consumer);
+    if (cfg_.reconnect_max_attempts > 0 && failed_attempts >= cfg_.reconnect_max_attempts) {
+      reason = "gave up after " + std::to_string(failed_attempts) + " reconnect attempts: " + last_error;
+      spdlog::error("{}", reason);
+      break;
+    }
+    double delay_s = backoff.next_delay_s();
+    if (!sleep_unless_stopped(delay_s)) {
+      reason = "stopped";
+      break;
+    }
+    std::uint64_t attempt = ++stats_.reconnect_attempts;
+    StreamInfo before = info_;
+    auto failed = try_open();
+    if (failed) {
+      ++failed_attempts;
+      last_error = failed->message;
+      if (stopping()) continue;
+      spdlog::warn("reconnect attempt {} failed after {:.1f} s delay: {}", attempt, delay_s, failed->message);
+      if (failed->permanent) {
+        reason = failed->message;
+        break;
+      }
+      continue;
+    }
+    ++stats_.reconnects;
+    spdlog::info("reconnect attempt {} succeeded after {:.1f} s delay", attempt, delay_s);
+    // The new session's clock is unrelated to the old one: continue media
+    // time after the gap, as long as it lasted on the wall clock.
+    timeline_.restart(seconds_since(last_delivery_));
+    resume_pending_ = true;  // fresh decoders: their first frame is new media
+    resume_pos_ = -1;
+    resume_gap_s_ = 0;
+    if (info_reported_ && !same_format(before, info_)) {
+      spdlog::info("input format changed across the reconnect");
+      consumer.on_stream_info(info_, true);
+    }
   }
   stats_.decode_errors += static_cast<std::uint64_t>(video_errors_.take() + audio_errors_.take());
   return reason;

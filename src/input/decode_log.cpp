@@ -1,5 +1,6 @@
 #include "input/decode_log.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -32,6 +33,24 @@ void log_callback(void* avcl, int level, const char* fmt, va_list vl) {
   // and reported as events, so the log keeps them at debug level.
   auto spd_level = from_decoder || level == AV_LOG_WARNING ? spdlog::level::debug : spdlog::level::warn;
   if (!spdlog::should_log(spd_level)) return;
+  // A damaged stream makes libav complain hundreds of times a second: keep
+  // the first few of every 10 s and say how many were left out.
+  static std::mutex mu;
+  static std::chrono::steady_clock::time_point window_start;
+  static int in_window = 0, suppressed = 0;
+  {
+    std::lock_guard lk(mu);
+    auto now = std::chrono::steady_clock::now();
+    if (now - window_start > std::chrono::seconds(10)) {
+      if (suppressed > 0) spdlog::log(spd_level, "libav: {} more messages suppressed", suppressed);
+      window_start = now;
+      in_window = suppressed = 0;
+    }
+    if (++in_window > 20) {
+      ++suppressed;
+      return;
+    }
+  }
   char line[1024];
   int print_prefix = 1;
   va_list copy;

@@ -39,6 +39,16 @@ struct SourceStats {
   std::atomic<std::uint64_t> decode_errors{0};   // packets refused + errors the decoders logged
   std::atomic<std::uint64_t> corrupt_frames{0};  // pictures flagged corrupt by the decoder
   std::atomic<std::uint64_t> discontinuities{0};
+  // Live inputs: what the watchdog and the summary need to know.
+  std::atomic<std::uint64_t> input_bytes{0};        // read from the input, parseable or not
+  std::atomic<bool> input_open{false};
+  std::atomic<std::uint64_t> reconnect_attempts{0};
+  std::atomic<std::uint64_t> reconnects{0};         // attempts that succeeded
+  std::atomic<std::uint64_t> sessions_lost{0};      // times an open input failed or ended
+  std::atomic<std::uint64_t> timestamp_wraps{0};
+  // Times media (re)started: the first session's first frame, then the first
+  // new frame after each gap or reconnect (not frames held from before it).
+  std::atomic<std::uint64_t> media_resumes{0};
 };
 
 class MediaSource {
@@ -66,6 +76,10 @@ class MediaSource {
 
 // libavformat + libavcodec. `stop_flag` (may be null) is polled by the
 // interrupt callback so that a signal ends even a hung read at once.
+// A live input (any URL but file:/pipe:) is reopened with backoff whenever it
+// fails (input.reconnect); open() then throws only for errors that retrying
+// cannot fix (unknown protocol or format, bad option) or with
+// `reconnect: never`, and otherwise leaves the first attempt to run().
 std::unique_ptr<MediaSource> make_av_source(const InputConfig& cfg, const std::atomic<bool>* stop_flag);
 
 // The built-in demo: a generated programme with known black, freeze and

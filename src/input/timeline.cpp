@@ -4,41 +4,75 @@
 
 namespace avmon {
 
+void Timeline::restart(double gap_s) {
+  restart_pending_ = true;
+  restart_gap_s_ = std::max(0.0, gap_s);
+  // Keep each track's last media time (media_time never runs backwards) but
+  // forget its raw clock: the new session's clock is unrelated.
+  for (auto& [stream, t] : tracks_) {
+    t.last_raw_s = NAN;
+    t.wraps = 0;
+  }
+}
+
+void Timeline::start_epoch(Track& t, double unwrapped_s, double want_s, double step_s) {
+  offset_s_ = want_s - (unwrapped_s - origin_s_);
+  last_jump_s_ = step_s;
+  t.epoch = ++epoch_;
+  discontinuity_ = true;
+  gap_hint_s_ = 0;
+}
+
 double Timeline::map(int stream, double raw_s, double duration_s) {
   Track& t = tracks_[stream];
+  double m;
   if (std::isnan(raw_s)) {
     // No timestamp: continue from the previous frame of this stream.
-    double m = std::isnan(t.last_media_s) ? 0.0 : t.last_media_s + t.last_duration_s;
-    t.last_media_s = m;
-    t.last_duration_s = duration_s;
+    m = std::isnan(t.last_media_s) ? end_s_ : t.last_media_s + t.last_duration_s;
     if (!std::isnan(t.last_raw_s)) t.last_raw_s += t.last_duration_s;
-    return m;
-  }
-  set_origin(raw_s);
-  if (!std::isnan(t.last_raw_s)) {
-    double step = raw_s - t.last_raw_s;
-    if (step < -max_backward_s_ || step > max_gap_s_) {
-      if (t.epoch < epoch_ && std::abs(step - last_jump_s_) < 5.0) {
-        // The same jump another stream already reported: the offset covers it.
-        t.epoch = epoch_;
-      } else {
-        // Continue one frame after where this stream was.
-        double want = t.last_media_s + t.last_duration_s;
-        offset_s_ = want - (raw_s - origin_s_);
-        last_jump_s_ = step;
-        t.epoch = ++epoch_;
-        discontinuity_ = true;
+  } else {
+    set_origin(raw_s);
+    double u = raw_s + t.wraps * kWrapSpan_s;  // raw, unwrapped for this track
+    if (restart_pending_) {
+      restart_pending_ = false;
+      start_epoch(t, u, end_s_ + restart_gap_s_, 0);
+    } else if (!std::isnan(t.last_raw_s)) {
+      double step = u - t.last_raw_s;
+      if (step < -max_backward_s_ && step + kWrapSpan_s >= -max_backward_s_ && step + kWrapSpan_s <= max_gap_s_) {
+        // The 33-bit PTS clock wrapped: time goes on, nothing was lost.
+        ++t.wraps;
+        ++wraps_;
+        u += kWrapSpan_s;
+        step += kWrapSpan_s;
+      }
+      if (step < -max_backward_s_ || step > max_gap_s_) {
+        if (t.epoch < epoch_ && std::abs(step - last_jump_s_) < 5.0) {
+          // The same jump another stream already reported: the offset covers it.
+          t.epoch = epoch_;
+        } else {
+          // Continue one frame after where this stream was, or, after a live
+          // outage, as far after the end of the media as the outage lasted.
+          double want = t.last_media_s + t.last_duration_s;
+          if (gap_hint_s_ > 0) want = std::max(want, end_s_ + gap_hint_s_);
+          start_epoch(t, u, want, step);
+        }
+      } else if (gap_hint_s_ > 0 && (step >= 0.5 * gap_hint_s_ || ++hint_frames_ > kHintFrames)) {
+        // Timestamps went on across the gap (they tell its length), or the
+        // hint has outlived the frames a decoder holds back from before the
+        // gap, which arrive late with ordinary steps and must not spend it.
+        gap_hint_s_ = 0;
       }
     }
+    m = u - origin_s_ + offset_s_;
+    t.last_raw_s = u;
   }
-  double m = raw_s - origin_s_ + offset_s_;
   // Small backward steps (B-frame reordering of best-effort timestamps,
   // audio priming) are not jumps; never let media_time run backwards.
   if (!std::isnan(t.last_media_s)) m = std::max(m, t.last_media_s);
   m = std::max(m, 0.0);
-  t.last_raw_s = raw_s;
   t.last_media_s = m;
   t.last_duration_s = duration_s;
+  end_s_ = std::max(end_s_, m + duration_s);
   return m;
 }
 

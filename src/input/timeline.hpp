@@ -1,9 +1,11 @@
 // media_time: seconds since the stream's first timestamp, kept monotonic.
-// Live transport streams jump (encoder restarts, splices, 33-bit wrap that
-// libavformat did not absorb); a jump is absorbed into an offset so that
-// media_time continues where it was, and reported once as a discontinuity.
+// Live transport streams jump (encoder restarts, splices, reconnects, 33-bit
+// wrap that libavformat did not absorb); a jump is absorbed into an offset so
+// that media_time continues where it was, and reported once as a
+// discontinuity. A 33-bit wrap is not a jump: media_time simply goes on.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -11,7 +13,10 @@ namespace avmon {
 
 class Timeline {
  public:
-  // Backward steps beyond this, or forward beyond max_gap_s, are jumps.
+  // Span of the MPEG-TS 33-bit 90 kHz clock: a step back by this much is a wrap.
+  static constexpr double kWrapSpan_s = 8589934592.0 / 90000.0;
+
+  // Backward steps beyond max_backward_s, or forward beyond max_gap_s, are jumps.
   explicit Timeline(double max_backward_s = 1.0, double max_gap_s = 30.0)
       : max_backward_s_(max_backward_s), max_gap_s_(max_gap_s) {}
 
@@ -25,25 +30,53 @@ class Timeline {
   // Maps a raw timestamp (NaN when the frame has none) of `stream`.
   double map(int stream, double raw_s, double duration_s);
 
+  // Media stopped for `wall_gap_s` of wall-clock time: if the next timestamps
+  // jump, place them that far after the last frame, so a live outage keeps
+  // its length in media time. Forgotten at the next frame that does not jump.
+  void hint_gap(double wall_gap_s) {
+    gap_hint_s_ = std::max(0.0, wall_gap_s);
+    hint_frames_ = 0;
+  }
+
+  // A new session of the same input (reconnect): its timestamps have nothing
+  // to do with the old ones. The next frame starts a new epoch `gap_s` after
+  // the end of what was delivered; stream indices may differ from before.
+  void restart(double gap_s);
+
   // True once after a jump was absorbed.
   bool take_discontinuity() {
     bool d = discontinuity_;
     discontinuity_ = false;
     return d;
   }
+  int jumps() const { return epoch_; }
+  int wraps() const { return wraps_; }
+  // Media time just past the latest frame of any stream.
+  double end_s() const { return end_s_; }
 
  private:
   struct Track {
-    double last_raw_s = NAN, last_media_s = NAN, last_duration_s = 0;
+    double last_raw_s = NAN;  // unwrapped (wraps added)
+    double last_media_s = NAN, last_duration_s = 0;
     int epoch = 0;
+    int wraps = 0;            // 33-bit wraps seen on this stream
   };
+  void start_epoch(Track& t, double unwrapped_s, double want_s, double step_s);
+
   double max_backward_s_, max_gap_s_;
   bool has_origin_ = false;
   double origin_s_ = 0;
   double offset_s_ = 0;     // added to (raw - origin)
   int epoch_ = 0;           // count of jumps absorbed
+  int wraps_ = 0;
   double last_jump_s_ = 0;  // raw size of the latest jump
   bool discontinuity_ = false;
+  bool restart_pending_ = false;
+  double restart_gap_s_ = 0;
+  double gap_hint_s_ = 0;
+  int hint_frames_ = 0;
+  static constexpr int kHintFrames = 100;
+  double end_s_ = 0;
   std::map<int, Track> tracks_;
 };
 

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -27,6 +29,21 @@ std::string event_line(const nlohmann::json& event) {
       add(it.key(), it.value());
   line += '}';
   return line;
+}
+
+std::string delivery_id(const nlohmann::json& event) {
+  std::string kind = event.is_object() ? event.value("kind", "event") : "event";
+  for (char& c : kind)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  if (event.is_object() && event.contains("id") && event["id"].is_string())
+    return event["id"].get<std::string>() + "_" + kind;
+  // No defect id (stream.summary, ...): the line itself, wall_time included,
+  // is unique; hashed once at enqueue and kept with the delivery.
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : event_line(event)) h = (h ^ c) * 1099511628211ull;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(buf) + "_" + kind;
 }
 
 namespace {

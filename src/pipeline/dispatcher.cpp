@@ -71,8 +71,13 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
       } catch (const std::exception& e) {
         if (stats_[i]->errors++ == 0) spdlog::error("detector {} failed: {}", slots_[i].name, e.what());
       }
-      stats_[i]->busy_ns += static_cast<std::uint64_t>(
+      auto busy_ns = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+      stats_[i]->busy_ns += busy_ns;
+      size_t bucket = 0;
+      while (bucket < kProcessingBucketsS.size() && static_cast<double>(busy_ns) > kProcessingBucketsS[bucket] * 1e9)
+        ++bucket;
+      ++stats_[i]->time_buckets[bucket];
       ++stats_[i]->processed;
       complete(i, seq, std::move(sink.seen));
     });

@@ -9,6 +9,7 @@
 // the events of a file are the same on every run.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -34,11 +35,17 @@ struct DetectorSlot {
   std::unique_ptr<Detector> detector;
 };
 
+// Upper bounds of the per-call processing-time buckets (metrics histogram).
+inline constexpr std::array<double, 10> kProcessingBucketsS = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                               0.025,  0.05,  0.1,    0.25,  1.0};
+
 struct SlotStats {
   std::atomic<std::uint64_t> processed{0};
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::uint64_t> busy_ns{0};
+  // Calls per processing-time bucket (kProcessingBucketsS, then +Inf); not cumulative.
+  std::array<std::atomic<std::uint64_t>, kProcessingBucketsS.size() + 1> time_buckets{};
 };
 
 class Dispatcher {

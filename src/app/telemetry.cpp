@@ -1,0 +1,243 @@
+#include "app/telemetry.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <ebur128.h>
+#include <opencv2/imgcodecs.hpp>
+
+namespace avmon {
+
+namespace {
+
+constexpr std::size_t kRecentEvents = 50;
+constexpr std::size_t kThumbnailsKept = 200;
+constexpr double kHistoryStepS = 0.5;    // one picture kept per half second...
+constexpr double kHistorySpanS = 15.0;   // ...for this long (longer than any default min_duration_s)
+constexpr double kMeterWindowS = 0.1;    // meters publish every 100 ms of audio
+// No media for this long means the input is down (live inputs stall without
+// ending; the signal_loss defect says more, this is the gauge's view).
+constexpr double kInputStaleS = 5.0;
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+ebur128_state* st(void* p) { return static_cast<ebur128_state*>(p); }
+void destroy_loudness(void*& p) {
+  auto* s = st(p);
+  if (s) ebur128_destroy(&s);
+  p = nullptr;
+}
+
+double to_db(double v) { return v > 1e-6 ? 20.0 * std::log10(v) : -120.0; }
+
+}  // namespace
+
+std::string encode_jpeg(const cv::Mat& bgr, int quality) {
+  std::vector<unsigned char> buf;
+  if (bgr.empty() || !cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, quality})) return {};
+  return std::string(buf.begin(), buf.end());
+}
+
+Telemetry::Telemetry(std::string input, std::string stream) : input_(std::move(input)), stream_(std::move(stream)) {}
+
+Telemetry::~Telemetry() {
+  destroy_loudness(loudness_);
+}
+
+void Telemetry::set_types(std::set<std::string> all_types, std::set<std::string> video_types) {
+  std::lock_guard lk(mu_);
+  types_ = std::move(all_types);
+  video_types_ = std::move(video_types);
+}
+
+void Telemetry::set_probe(std::function<PipelineTelemetry()> probe) {
+  std::lock_guard lk(probe_mu_);
+  probe_ = std::move(probe);
+}
+
+void Telemetry::set_format(const StreamInfo& info) {
+  std::lock_guard lk(mu_);
+  format_ = info;
+  have_format_ = true;
+  if (loudness_ && (loudness_rate_ != info.sample_rate || loudness_channels_ != info.channels))
+    destroy_loudness(loudness_);
+  levels_.clear();
+}
+
+void Telemetry::set_input_up(bool up) { input_up_ = up; }
+
+void Telemetry::on_video(const std::shared_ptr<const VideoFrame>& frame) {
+  last_media_ms_ = steady_ms();
+  input_up_ = true;
+  bool keep = false;
+  {
+    std::lock_guard lk(mu_);
+    latest_ = frame;
+    keep = history_.empty() || frame->media_time_s() - history_.back().first >= kHistoryStepS ||
+           frame->media_time_s() < history_.back().first;
+  }
+  if (!keep) return;
+  // The analysis-size BGR picture is the frame bus's shared product: made once
+  // per frame at most, and only for the two frames a second kept here.
+  cv::Mat bgr = frame->bgr();
+  std::lock_guard lk(mu_);
+  history_.emplace_back(frame->media_time_s(), bgr);
+  while (!history_.empty() && (history_.front().first < frame->media_time_s() - kHistorySpanS ||
+                               history_.front().first > frame->media_time_s()))
+    history_.pop_front();
+}
+
+void Telemetry::on_audio(const AudioBlock& block) {
+  last_media_ms_ = steady_ms();
+  input_up_ = true;
+  const int channels = block.channels(), samples = block.samples(), rate = block.sample_rate();
+  if (channels <= 0 || samples <= 0 || rate <= 0) return;
+  std::lock_guard lk(mu_);
+  if (!loudness_ || loudness_rate_ != rate || loudness_channels_ != channels) {
+    destroy_loudness(loudness_);
+    loudness_ = ebur128_init(static_cast<unsigned>(channels), static_cast<unsigned long>(rate),
+                             EBUR128_MODE_M | EBUR128_MODE_S | EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
+    loudness_rate_ = rate;
+    loudness_channels_ = channels;
+    peak_acc_.assign(static_cast<std::size_t>(channels), 0.0);
+    square_acc_.assign(static_cast<std::size_t>(channels), 0.0);
+    acc_samples_ = 0;
+    levels_.clear();
+  }
+  interleaved_.resize(static_cast<std::size_t>(channels) * static_cast<std::size_t>(samples));
+  for (int c = 0; c < channels; ++c) {
+    const float* x = block.channel(c);
+    double peak = peak_acc_[static_cast<std::size_t>(c)], sq = 0;
+    for (int i = 0; i < samples; ++i) {
+      double v = x[i];
+      peak = std::max(peak, std::fabs(v));
+      sq += v * v;
+      interleaved_[static_cast<std::size_t>(i) * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] = x[i];
+    }
+    peak_acc_[static_cast<std::size_t>(c)] = peak;
+    square_acc_[static_cast<std::size_t>(c)] += sq;
+  }
+  if (loudness_) ebur128_add_frames_float(st(loudness_), interleaved_.data(), static_cast<std::size_t>(samples));
+  acc_samples_ += static_cast<std::size_t>(samples);
+  if (static_cast<double>(acc_samples_) >= kMeterWindowS * rate) {
+    levels_.resize(static_cast<std::size_t>(channels));
+    for (std::size_t c = 0; c < levels_.size(); ++c) {
+      levels_[c].name = block.channel_name(static_cast<int>(c));
+      levels_[c].peak_dbfs = std::round(to_db(peak_acc_[c]) * 10) / 10;
+      levels_[c].rms_dbfs = std::round(to_db(std::sqrt(square_acc_[c] / static_cast<double>(acc_samples_))) * 10) / 10;
+      peak_acc_[c] = square_acc_[c] = 0;
+    }
+    acc_samples_ = 0;
+  }
+}
+
+void Telemetry::annotate(nlohmann::json& event) {
+  if (event.value("kind", "") != "defect.start" || !event.contains("id")) return;
+  cv::Mat picture;
+  {
+    std::lock_guard lk(mu_);
+    if (!video_types_.count(event.value("type", "")) || history_.empty()) return;
+    // The first kept picture at or after the defect's onset: inside the
+    // defect (the one before it would show the programme that preceded it).
+    double onset_s = event.value("media_time", 0.0);
+    picture = history_.back().second;
+    for (auto it = history_.rbegin(); it != history_.rend() && it->first >= onset_s - 1e-6; ++it) picture = it->second;
+  }
+  std::string jpeg = encode_jpeg(picture);
+  if (jpeg.empty()) return;
+  std::string id = event["id"].get<std::string>();
+  if (!event.contains("details") || !event["details"].is_object()) event["details"] = nlohmann::json::object();
+  event["details"]["thumbnail"] = thumb_prefix_ + "/thumbnails/" + id + ".jpg";
+  std::lock_guard lk(jpeg_mu_);
+  if (thumbnails_.emplace(id, std::move(jpeg)).second) thumbnail_order_.push_back(id);
+  while (thumbnail_order_.size() > kThumbnailsKept) {
+    thumbnails_.erase(thumbnail_order_.front());
+    thumbnail_order_.pop_front();
+  }
+}
+
+void Telemetry::on_event(const nlohmann::json& event) {
+  std::string kind = event.value("kind", "");
+  std::lock_guard lk(mu_);
+  if (kind == "defect.start") {
+    active_[event.value("id", "")] = event;
+    ++defects_total_[event.value("type", "")];
+  } else if (kind == "defect.end") {
+    active_.erase(event.value("id", ""));
+  }
+  recent_.push_back(event);
+  while (recent_.size() > kRecentEvents) recent_.pop_front();
+}
+
+void Telemetry::set_notifiers(std::vector<std::pair<std::string, std::shared_ptr<const NotifierCounters>>> n) {
+  std::lock_guard lk(mu_);
+  notifiers_ = std::move(n);
+}
+
+bool Telemetry::input_up() const {
+  double age = last_media_age_s();
+  return input_up_ && age >= 0 && age < kInputStaleS;
+}
+
+double Telemetry::last_media_age_s() const {
+  std::int64_t t = last_media_ms_;
+  return t < 0 ? -1.0 : static_cast<double>(steady_ms() - t) / 1000.0;
+}
+
+TelemetrySnapshot Telemetry::snapshot() const {
+  TelemetrySnapshot s;
+  s.version = AVMON_VERSION;
+  s.input = input_;
+  s.stream = stream_;
+  s.input_up = input_up();
+  s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  s.last_media_age_s = last_media_age_s();
+  {
+    std::lock_guard lk(mu_);
+    s.format = format_;
+    s.have_format = have_format_;
+    s.channels = levels_;
+    if (loudness_) {
+      double v;
+      if (ebur128_loudness_momentary(st(loudness_), &v) == EBUR128_SUCCESS && std::isfinite(v)) s.momentary_lufs = v;
+      if (ebur128_loudness_shortterm(st(loudness_), &v) == EBUR128_SUCCESS && std::isfinite(v)) s.short_term_lufs = v;
+      if (ebur128_loudness_global(st(loudness_), &v) == EBUR128_SUCCESS && std::isfinite(v)) s.integrated_lufs = v;
+    }
+    for (auto it = active_.begin(); it != active_.end(); ++it) s.active.push_back(it.value());
+    for (const auto& e : recent_) s.recent.push_back(e);
+    s.defects_total = defects_total_;
+    s.types = types_;
+    s.notifiers = notifiers_;
+  }
+  // The probe reads the pipeline's atomics; not under mu_, so the decode
+  // thread never waits for it.
+  std::lock_guard pl(probe_mu_);
+  if (probe_) s.pipeline = probe_();
+  return s;
+}
+
+std::string Telemetry::live_jpeg() {
+  std::lock_guard jl(jpeg_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (!live_jpeg_.empty() && now - live_jpeg_at_ < std::chrono::seconds(1)) return live_jpeg_;
+  std::shared_ptr<const VideoFrame> frame;
+  {
+    std::lock_guard lk(mu_);
+    frame = latest_;
+  }
+  if (!frame) return live_jpeg_;
+  live_jpeg_ = encode_jpeg(frame->bgr());
+  live_jpeg_at_ = now;
+  return live_jpeg_;
+}
+
+std::string Telemetry::thumbnail(const std::string& id) const {
+  std::lock_guard lk(jpeg_mu_);
+  auto it = thumbnails_.find(id);
+  return it == thumbnails_.end() ? std::string() : it->second;
+}
+
+}  // namespace avmon

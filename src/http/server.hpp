@@ -1,0 +1,33 @@
+// The operator's HTTP surface on Boost.Asio/Beast, on its own thread so that
+// it answers however busy the analysis is:
+//   /metrics  Prometheus text format     /healthz  liveness (not wedged)
+//   /readyz   media is arriving          /status   JSON
+//   /         the status page            /thumbnail.jpg, /thumbnails/<id>.jpg
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "app/telemetry.hpp"
+
+namespace avmon {
+
+class HttpServer {
+ public:
+  virtual ~HttpServer() = default;
+  // The port actually bound (useful with ADDR:0).
+  virtual unsigned short port() const = 0;
+};
+
+// Binds ADDR:PORT and starts serving; throws std::runtime_error when the
+// address cannot be bound.
+std::unique_ptr<HttpServer> start_http_server(const std::string& listen, Telemetry& telemetry);
+
+// The pieces, for tests.
+std::string render_metrics(const TelemetrySnapshot& s);
+nlohmann::json render_status(const TelemetrySnapshot& s);
+const std::string& status_page_html();
+
+}  // namespace avmon

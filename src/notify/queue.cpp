@@ -1,0 +1,285 @@
+// A remote notifier: bounded queue + one worker thread + retry policy, and
+// optionally an on-disk spool.
+//
+// Order is kept: the head of the queue is retried until it is delivered
+// (or refused for good), so a receiver sees a defect's start before its end.
+// With a spool, every event is written to disk when it is enqueued and
+// removed once delivered, so what was pending at a crash or SIGKILL is sent
+// after the restart with the same delivery id (at least once). When the
+// memory queue is full the event stays on disk only, and the worker reloads
+// from disk once the memory queue has drained, so order survives overflow.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "notify/notifier.hpp"
+
+namespace avmon {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+}
+
+std::string safe_name(std::string s) {
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  return s;
+}
+
+class QueuedNotifier final : public Notifier {
+ public:
+  QueuedNotifier(std::unique_ptr<Transport> t, const QueueOptions& o)
+      : transport_(std::move(t)), opts_(o), name_(transport_->name()), counters_(std::make_shared<NotifierCounters>()),
+        rng_(std::random_device{}()) {
+    counters_->heartbeat_ms = steady_ms();
+    if (!opts_.spool_dir.empty()) {
+      spool_ = fs::path(opts_.spool_dir) / safe_name(name_);
+      std::error_code ec;
+      fs::create_directories(spool_, ec);
+      if (ec) throw std::runtime_error("spool " + spool_.string() + ": " + ec.message());
+      std::lock_guard lk(mu_);
+      reload_locked();
+      if (!queue_.empty())
+        spdlog::info("notifier {}: {} undelivered event(s) from the spool", name_, counters_->depth.load());
+    }
+    worker_ = std::thread([this] { run(); });
+  }
+  ~QueuedNotifier() override { close(); }
+
+  std::string name() const override { return name_; }
+  std::shared_ptr<const NotifierCounters> counters() const override { return counters_; }
+
+  void deliver(const nlohmann::json& event) override {
+    Item item{{delivery_id(event), event, 1}, {}};
+    std::lock_guard lk(mu_);
+    if (counters_->disabled || closing_) {
+      ++counters_->dropped;
+      return;
+    }
+    if (!spool_.empty()) {
+      item.file = write_spool(item.delivery);
+      if (item.file.empty()) {
+        ++counters_->dropped;
+        return;
+      }
+      ++counters_->spooled;
+      ++counters_->depth;
+      // Behind events that are on disk only: wait for the reload, keeping order.
+      if (spilled_ || queue_.size() >= opts_.capacity) {
+        spilled_ = true;
+        return;
+      }
+    } else {
+      if (queue_.size() >= opts_.capacity) {
+        // The oldest is dropped: the newest tells the current state.
+        if (counters_->dropped++ == 0) spdlog::warn("notifier {}: queue full ({}), dropping oldest", name_, opts_.capacity);
+        queue_.pop_front();
+        --counters_->depth;
+        attempt_ = 1;
+      }
+      ++counters_->depth;
+    }
+    queue_.push_back(std::move(item));
+    cv_.notify_all();
+  }
+
+  void close() override {
+    {
+      std::lock_guard lk(mu_);
+      if (closing_) return;
+      closing_ = true;
+      close_deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(opts_.drain_timeout_s));
+      cv_.notify_all();
+    }
+    if (worker_.joinable()) worker_.join();
+  }
+
+ private:
+  struct Item {
+    Delivery delivery;
+    fs::path file;  // in the spool; empty without one
+  };
+
+  fs::path write_spool(const Delivery& d) {
+    char name[64];
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+    std::snprintf(name, sizeof name, "%020lld-%08llu", static_cast<long long>(ns.count()),
+                  static_cast<unsigned long long>(++spool_seq_));
+    fs::path final_path = spool_ / (std::string(name) + ".json");
+    fs::path tmp = spool_ / (std::string(name) + ".tmp");
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      f << nlohmann::json{{"id", d.id}, {"event", d.event}}.dump() << '\n';
+      if (!f) {
+        spdlog::error("notifier {}: cannot write spool file {}", name_, tmp.string());
+        return {};
+      }
+    }
+    // The rename makes a file appear whole or not at all after a crash.
+    std::error_code ec;
+    fs::rename(tmp, final_path, ec);
+    if (ec) return {};
+    return final_path;
+  }
+
+  // Loads spooled events in order, up to the queue's capacity. Only called
+  // with an empty memory queue, so every file on disk is undelivered.
+  void reload_locked() {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(spool_, ec)) {
+      if (e.path().extension() == ".json") files.push_back(e.path());
+      else if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);  // torn write
+    }
+    std::sort(files.begin(), files.end());
+    counters_->depth = files.size();
+    spilled_ = files.size() > opts_.capacity;
+    for (const auto& p : files) {
+      if (queue_.size() >= opts_.capacity) break;
+      try {
+        std::ifstream f(p);
+        auto j = nlohmann::json::parse(f);
+        queue_.push_back({{j.at("id").get<std::string>(), j.at("event"), 1}, p});
+      } catch (const std::exception& e) {
+        spdlog::warn("notifier {}: unreadable spool file {} removed: {}", name_, p.string(), e.what());
+        fs::remove(p, ec);
+        --counters_->depth;
+      }
+    }
+  }
+
+  void finish_head_locked() {
+    if (!queue_.front().file.empty()) {
+      std::error_code ec;
+      fs::remove(queue_.front().file, ec);
+    }
+    queue_.pop_front();
+    --counters_->depth;
+    attempt_ = 1;
+  }
+
+  double backoff_s() {
+    // Exponential with "equal jitter": between half and all of the step, so
+    // a fleet that lost one receiver does not retry in lock step.
+    double step = std::min(opts_.max_backoff_s, opts_.initial_backoff_s * std::pow(2.0, std::min(attempt_ - 1, 30)));
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    return step * jitter(rng_);
+  }
+
+  void run() {
+    std::unique_lock lk(mu_);
+    auto next_idle = Clock::now();
+    for (;;) {
+      counters_->heartbeat_ms = steady_ms();
+      auto now = Clock::now();
+      if (queue_.empty() && spilled_) reload_locked();
+      if (closing_ && (queue_.empty() || now >= close_deadline_ || counters_->disabled)) break;
+      if (now >= next_idle) {
+        next_idle = now + std::chrono::seconds(1);
+        lk.unlock();
+        transport_->idle();
+        lk.lock();
+        continue;
+      }
+      if (queue_.empty() || counters_->disabled || now < retry_at_) {
+        auto until = std::min(next_idle, queue_.empty() ? next_idle : std::max(retry_at_, now));
+        if (closing_) until = std::min(until, close_deadline_);
+        cv_.wait_until(lk, until);
+        continue;
+      }
+      Delivery d = queue_.front().delivery;
+      d.attempt = attempt_;
+      lk.unlock();
+      SendResult r;
+      try {
+        r = transport_->send(d);
+      } catch (const std::exception& e) {
+        r = SendResult::retry(e.what());
+      }
+      lk.lock();
+      switch (r.outcome) {
+        case SendResult::Outcome::Delivered:
+          ++counters_->delivered;
+          if (attempt_ > 1) spdlog::info("notifier {}: {} delivered after {} attempts", name_, d.id, attempt_);
+          finish_head_locked();
+          break;
+        case SendResult::Outcome::Reject:
+          ++counters_->rejected;
+          spdlog::error("notifier {}: {} refused: {}", name_, d.id, r.detail);
+          finish_head_locked();
+          break;
+        case SendResult::Outcome::Disable:
+          counters_->disabled = true;
+          spdlog::error("notifier {}: disabled: {} ({} event(s) not delivered)", name_, r.detail, queue_.size());
+          counters_->dropped += queue_.size();
+          counters_->depth = 0;
+          queue_.clear();  // spool files stay: a later configuration may want them
+          break;
+        case SendResult::Outcome::Retry: {
+          ++counters_->retries;
+          double wait_s = r.retry_after_s >= 0 ? std::min(r.retry_after_s, 3600.0) : backoff_s();
+          if (attempt_ == 1 || attempt_ % 10 == 0)
+            spdlog::warn("notifier {}: attempt {} for {} failed ({}); retrying in {:.1f} s", name_, attempt_, d.id,
+                         r.detail, wait_s);
+          ++attempt_;
+          retry_at_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait_s));
+          break;
+        }
+      }
+    }
+    std::size_t left = queue_.size();
+    if (left > 0 || spilled_) {
+      if (!spool_.empty())
+        spdlog::warn("notifier {}: {} event(s) left in the spool {} for the next start", name_,
+                     counters_->depth.load(), spool_.string());
+      else {
+        spdlog::error("notifier {}: {} event(s) not delivered before exit", name_, left);
+        counters_->dropped += left;
+      }
+    }
+    lk.unlock();
+    transport_->stop();
+  }
+
+  std::unique_ptr<Transport> transport_;
+  QueueOptions opts_;
+  std::string name_;
+  std::shared_ptr<NotifierCounters> counters_;
+  fs::path spool_;
+  std::uint64_t spool_seq_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool spilled_ = false;
+  bool closing_ = false;
+  Clock::time_point close_deadline_{};
+  Clock::time_point retry_at_{};
+  int attempt_ = 1;
+  std::mt19937_64 rng_;
+  std::thread worker_;
+};
+
+}  // namespace
+
+std::unique_ptr<Notifier> make_queued_notifier(std::unique_ptr<Transport> transport, const QueueOptions& opts) {
+  return std::make_unique<QueuedNotifier>(std::move(transport), opts);
+}
+
+}  // namespace avmon

@@ -1,0 +1,183 @@
+// The HTTP surface of a running avmon: /metrics names, /healthz and /readyz,
+// /status, thumbnails, and the status page rendered by headless Chromium.
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include "integration/ops/support.hpp"
+#include "support/run.hpp"
+
+namespace avmon::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> chromium_argv(const std::string& binary, const fs::path& profile) {
+  // The flags this machine's closed network needs (see the environment notes).
+  return {binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+          "--disable-dev-shm-usage", "--user-data-dir=" + profile.string()};
+}
+
+struct RunningAvmon {
+  int port = free_port();
+  std::unique_ptr<Process> proc;
+  RunningAvmon(const fs::path& dir, const fs::path& clip, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {avmon_binary(), "run", "--realtime", "--input", clip.string(), "--events",
+                                     (dir / "events.jsonl").string(), "--http", "127.0.0.1:" + std::to_string(port)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc = std::make_unique<Process>(argv, dir, "avmon");
+  }
+  nlohmann::json status() {
+    auto r = http_get(port, "/status");
+    return r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json();
+  }
+  bool defect_active(const std::string& type) {
+    auto s = status();
+    if (!s.is_object()) return false;
+    for (const auto& d : s["active_defects"])
+      if (d.value("type", "") == type) return true;
+    return false;
+  }
+};
+
+TEST(OpsHttp, MetricsHealthStatusAndThumbnailsWhileAnalysing) {
+  auto dir = scratch_dir("http");
+  auto clip = make_clip(dir, "http.mp4", 10, "drawbox=enable='between(t,1,5.999)':color=black:t=fill");
+  RunningAvmon avmon(dir, clip);
+  ASSERT_TRUE(wait_for_port(avmon.port, 15)) << avmon.proc->err();
+  EXPECT_EQ(http_get(avmon.port, "/healthz").status, 200);
+  ASSERT_TRUE(wait_until([&] { return http_get(avmon.port, "/readyz").status == 200; }, 10));
+  ASSERT_TRUE(wait_until([&] { return avmon.defect_active("black"); }, 15)) << avmon.proc->err();
+
+  auto metrics = http_get(avmon.port, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* name :
+       {"avmon_input_up{", "avmon_frames_decoded_total{", "avmon_decode_errors_total{",
+        "avmon_detector_processing_seconds_bucket{", "avmon_detector_frames_dropped_total{",
+        "avmon_active_defects{", "avmon_loudness_lufs{", "avmon_audio_peak_dbfs{", "avmon_build_info{"})
+    EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
+  EXPECT_TRUE(std::regex_search(metrics.body, std::regex(R"(avmon_active_defects\{stream="http.mp4",type="black"\} 1)")))
+      << metrics.body;
+  EXPECT_TRUE(std::regex_search(metrics.body, std::regex(R"(avmon_input_up\{input="[^"]*",stream="http.mp4"\} 1)")));
+
+  auto status = avmon.status();
+  EXPECT_EQ(status["input"]["up"], true);
+  EXPECT_EQ(status["format"]["width"], 320);
+  EXPECT_EQ(status["levels"]["channels"].size(), 2u);
+  EXPECT_TRUE(status["levels"]["loudness"]["momentary_lufs"].is_number());
+  nlohmann::json black;
+  for (const auto& d : status["active_defects"])
+    if (d["type"] == "black") black = d;
+  // The defect's thumbnail: referenced from the event, served as a JPEG.
+  std::string thumb = black["details"].value("thumbnail", "");
+  ASSERT_EQ(thumb, "/thumbnails/" + black["id"].get<std::string>() + ".jpg");
+  auto jpeg = http_get(avmon.port, thumb);
+  ASSERT_EQ(jpeg.status, 200);
+  ASSERT_GT(jpeg.body.size(), 100u);
+  EXPECT_EQ(jpeg.body.substr(0, 2), "\xFF\xD8");
+  // ... showing the black picture, not the programme before it.
+  cv::Mat picture = cv::imdecode(std::vector<unsigned char>(jpeg.body.begin(), jpeg.body.end()), cv::IMREAD_GRAYSCALE);
+  ASSERT_FALSE(picture.empty());
+  EXPECT_LT(cv::mean(picture)[0], 20.0);
+  auto live = http_get(avmon.port, "/thumbnail.jpg");
+  EXPECT_EQ(live.status, 200);
+  EXPECT_EQ(live.body.substr(0, 2), "\xFF\xD8");
+  EXPECT_EQ(http_get(avmon.port, "/nope").status, 404);
+
+  ASSERT_EQ(avmon.proc->wait(30), 0) << avmon.proc->err();
+  // The event line carries the same reference.
+  for (const auto& e : read_events(dir / "events.jsonl"))
+    if (e["kind"] == "defect.start" && e["type"] == "black") {
+      EXPECT_EQ(e["details"]["thumbnail"], thumb);
+    }
+}
+
+TEST(OpsHttp, HealthzStaysUpWhileTheInputIsDown) {
+  auto dir = scratch_dir("http-down");
+  // A UDP input with nothing sending to it: the input never comes up.
+  int udp = free_port();
+  RunningAvmon avmon(dir, "udp://127.0.0.1:" + std::to_string(udp) + "?timeout=20000000");
+  ASSERT_TRUE(wait_for_port(avmon.port, 15)) << avmon.proc->err();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(http_get(avmon.port, "/healthz").status, 200);
+  EXPECT_EQ(http_get(avmon.port, "/readyz").status, 503);
+  auto m = http_get(avmon.port, "/metrics");
+  EXPECT_NE(m.body.find("avmon_input_up{"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(m.body, std::regex(R"(avmon_input_up\{[^}]*\} 0)"))) << m.body;
+  avmon.proc->signal(SIGTERM);
+  avmon.proc->wait(30);
+}
+
+TEST(OpsHttp, StatusPageShowsPictureMetersAndDefectsInChromium) {
+  AVMON_REQUIRE_PROGRAM(chromium, "chromium");
+  auto dir = scratch_dir("status-page");
+  auto clip = make_clip(dir, "page.mp4", 14, "drawbox=enable='between(t,1,9.999)':color=black:t=fill");
+  RunningAvmon avmon(dir, clip);
+  ASSERT_TRUE(wait_for_port(avmon.port, 15)) << avmon.proc->err();
+  ASSERT_TRUE(wait_until([&] { return avmon.defect_active("black"); }, 15)) << avmon.proc->err();
+  std::string url = "http://127.0.0.1:" + std::to_string(avmon.port) + "/";
+
+  auto argv = chromium_argv(chromium, dir / "profile");
+  // Virtual time lets the page's timers and fetches run for 3 s before the DOM is dumped.
+  argv.insert(argv.end(), {"--virtual-time-budget=3000", "--dump-dom", url});
+  RunResult dom = run_process(argv, 60);
+  ASSERT_EQ(dom.exit_status, 0) << dom.err;
+  const std::string& html = dom.out;
+  // The picture loaded (the page marks it on the image's load event).
+  EXPECT_TRUE(std::regex_search(html, std::regex(R"(id="live"[^>]*data-loaded="1")"))) << html;
+  EXPECT_TRUE(std::regex_search(html, std::regex(R"(id="live"[^>]*data-width="320")"))) << html;
+  // Two channel meters with levels, loudness figures, the active defect with its thumbnail.
+  EXPECT_TRUE(std::regex_search(html, std::regex(R"(class="meter" data-channel="FL" data-peak="-?[0-9.]+")"))) << html;
+  EXPECT_TRUE(std::regex_search(html, std::regex(R"(data-channel="FR")")));
+  EXPECT_TRUE(std::regex_search(html, std::regex(R"(I: -[0-9]+\.[0-9] LUFS)"))) << html;
+  EXPECT_TRUE(std::regex_search(html, std::regex(R"(<li class="defect" data-type="black"[^>]*><img src="thumbnails/[0-9a-f]+\.jpg")")))
+      << html;
+  EXPECT_TRUE(std::regex_search(html, std::regex(R"(data-kind="defect.start")")));
+  EXPECT_NE(html.find("input: up"), std::string::npos);
+
+  // A screenshot for people (kept with AVMON_KEEP_TEST_FILES=1).
+  auto shot = chromium_argv(chromium, dir / "profile2");
+  shot.insert(shot.end(), {"--virtual-time-budget=3000", "--window-size=1280,720",
+                           "--screenshot=" + (dir / "status-page.png").string(), url});
+  EXPECT_EQ(run_process(shot, 60).exit_status, 0);
+  EXPECT_TRUE(fs::exists(dir / "status-page.png"));
+  avmon.proc->signal(SIGTERM);
+  EXPECT_EQ(avmon.proc->wait(30), 0);
+}
+
+TEST(OpsLogs, JsonLogsAreOneEscapedObjectPerLineAtTheConfiguredLevel) {
+  auto dir = scratch_dir("json-logs");
+  std::string weird = (dir / "we\"ird\\name\n\ttab.mp4").string();
+  RunResult r = run_process({avmon_binary(), "--log-format", "json", "--log-level", "debug", "run", "--input", weird,
+                             "--events", (dir / "e.jsonl").string()},
+                            60);
+  EXPECT_EQ(r.exit_status, 3);
+  std::istringstream lines(r.err);
+  std::string line;
+  int n = 0;
+  bool named = false;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << "not one JSON object: " << line;
+    EXPECT_TRUE(j.contains("ts") && j.contains("level") && j.contains("msg"));
+    named = named || j["msg"].get<std::string>().find(weird) != std::string::npos;
+    ++n;
+  }
+  EXPECT_GT(n, 0);
+  EXPECT_TRUE(named) << "the message keeps the name, quotes and newline included: " << r.err;
+  RunResult quiet = run_process({avmon_binary(), "--log-format", "json", "--log-level", "critical", "run", "--input",
+                                 weird, "--events", (dir / "e.jsonl").string()},
+                                60);
+  EXPECT_EQ(quiet.exit_status, 3);
+  EXPECT_EQ(quiet.err, "") << "error lines are below the configured level";
+}
+
+}  // namespace
+}  // namespace avmon::test

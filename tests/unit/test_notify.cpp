@@ -1,0 +1,287 @@
+// The notifier hub's queue (retries, order, Retry-After, 410, overflow, the
+// spool), webhook signing, Alertmanager alerts, the notifier configuration
+// and the operator's surface rendered from a telemetry snapshot.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "config/config.hpp"
+#include "http/server.hpp"
+#include "notify/notifier.hpp"
+#include "support/run.hpp"
+
+namespace avmon {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// A scripted receiver: answers from `script` in order, then `fallback`.
+struct FakeState {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<SendResult> script;
+  SendResult fallback = SendResult::ok();
+  std::vector<std::pair<std::string, double>> attempts;  // id, seconds since start
+  std::vector<std::string> delivered;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  std::atomic<bool> block{false};
+};
+
+class FakeTransport final : public Transport {
+ public:
+  explicit FakeTransport(std::shared_ptr<FakeState> s) : s_(std::move(s)) {}
+  std::string name() const override { return "fake"; }
+  SendResult send(const Delivery& d) override {
+    while (s_->block) std::this_thread::sleep_for(1ms);
+    std::lock_guard lk(s_->mu);
+    s_->attempts.emplace_back(d.id, std::chrono::duration<double>(std::chrono::steady_clock::now() - s_->t0).count());
+    SendResult r = s_->fallback;
+    if (!s_->script.empty()) {
+      r = s_->script.front();
+      s_->script.erase(s_->script.begin());
+    }
+    if (r.outcome == SendResult::Outcome::Delivered) s_->delivered.push_back(d.id);
+    s_->cv.notify_all();
+    return r;
+  }
+
+ private:
+  std::shared_ptr<FakeState> s_;
+};
+
+nlohmann::json defect(const std::string& id, const std::string& kind = "defect.start") {
+  return {{"kind", kind}, {"id", id}, {"stream", "s"}, {"type", "black"}, {"detector", "black"},
+          {"media_time", 1.5}, {"wall_time", "2026-11-26T10:00:00.000Z"}, {"severity", "major"},
+          {"details", {{"luma", 3}}}};
+}
+
+QueueOptions fast_queue() {
+  QueueOptions q;
+  q.initial_backoff_s = 0.01;
+  q.max_backoff_s = 0.05;
+  q.drain_timeout_s = 5;
+  return q;
+}
+
+TEST(NotifyQueue, RetriesUntilDeliveredKeepingOrderAndTheDeliveryId) {
+  auto s = std::make_shared<FakeState>();
+  s->script = {SendResult::retry("down"), SendResult::retry("down"), SendResult::ok()};
+  auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), fast_queue());
+  n->deliver(defect("a"));
+  n->deliver(defect("a", "defect.end"));
+  n->close();
+  ASSERT_EQ(s->delivered, (std::vector<std::string>{"a_defect_start", "a_defect_end"}));
+  ASSERT_EQ(s->attempts.size(), 4u);
+  EXPECT_EQ(s->attempts[0].first, "a_defect_start");
+  EXPECT_EQ(s->attempts[2].first, "a_defect_start");
+  auto c = n->counters();
+  EXPECT_EQ(c->delivered, 2u);
+  EXPECT_EQ(c->retries, 2u);
+  EXPECT_EQ(c->depth, 0u);
+  EXPECT_EQ(c->dropped, 0u);
+}
+
+TEST(NotifyQueue, HonoursRetryAfter) {
+  auto s = std::make_shared<FakeState>();
+  s->script = {SendResult::retry("429", 0.6)};
+  auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), fast_queue());
+  n->deliver(defect("a"));
+  n->close();
+  ASSERT_EQ(s->attempts.size(), 2u);
+  EXPECT_GE(s->attempts[1].second - s->attempts[0].second, 0.55);
+}
+
+TEST(NotifyQueue, GoneDisablesAndDropsTheRest) {
+  auto s = std::make_shared<FakeState>();
+  s->fallback = {SendResult::Outcome::Disable, -1, "410"};
+  auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), fast_queue());
+  for (int i = 0; i < 3; ++i) n->deliver(defect("e" + std::to_string(i)));
+  std::this_thread::sleep_for(200ms);
+  n->deliver(defect("late"));
+  n->close();
+  EXPECT_EQ(s->attempts.size(), 1u);
+  EXPECT_TRUE(n->counters()->disabled);
+  EXPECT_EQ(n->counters()->dropped, 4u) << "the three queued and the one after";
+}
+
+TEST(NotifyQueue, EnqueueNeverBlocksAndOverflowDropsTheOldest) {
+  auto s = std::make_shared<FakeState>();
+  s->block = true;  // a receiver that hangs
+  QueueOptions q = fast_queue();
+  q.capacity = 100;
+  q.drain_timeout_s = 0.2;
+  auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), q);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10000; ++i) n->deliver(defect("e" + std::to_string(i)));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_GE(n->counters()->dropped, 9800u);
+  EXPECT_LE(n->counters()->depth, 100u);
+  s->block = false;
+  n->close();
+  // What was kept is the newest.
+  ASSERT_FALSE(s->delivered.empty());
+  EXPECT_EQ(s->delivered.back(), "e9999_defect_start");
+}
+
+TEST(NotifyQueue, TheSpoolKeepsUndeliveredEventsAcrossARestart) {
+  auto dir = test::scratch_dir("spool-unit");
+  QueueOptions q = fast_queue();
+  q.spool_dir = dir.string();
+  q.drain_timeout_s = 0.1;
+  q.capacity = 2;  // and overflow waits on disk, in order
+  {
+    auto s = std::make_shared<FakeState>();
+    s->fallback = SendResult::retry("down");
+    auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), q);
+    for (int i = 0; i < 5; ++i) n->deliver(defect("e" + std::to_string(i)));
+    EXPECT_EQ(n->counters()->spooled, 5u);
+    n->close();
+    EXPECT_EQ(n->counters()->dropped, 0u);
+  }
+  auto s = std::make_shared<FakeState>();
+  auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), q);
+  EXPECT_EQ(n->counters()->depth, 5u);
+  n->deliver(defect("e5"));
+  q.drain_timeout_s = 5;
+  n->close();
+  std::vector<std::string> want;
+  for (int i = 0; i < 6; ++i) want.push_back("e" + std::to_string(i) + "_defect_start");
+  // (close() may stop before the last reload; what was delivered is in order.)
+  ASSERT_GE(s->delivered.size(), 2u);
+  for (size_t i = 0; i < s->delivered.size(); ++i) EXPECT_EQ(s->delivered[i], want[i]);
+}
+
+TEST(NotifyQueue, TheSpoolDrainsCompletelyWhenTheReceiverIsUp) {
+  auto dir = test::scratch_dir("spool-drain");
+  QueueOptions q = fast_queue();
+  q.spool_dir = dir.string();
+  q.capacity = 3;
+  auto s = std::make_shared<FakeState>();
+  s->block = true;
+  auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), q);
+  for (int i = 0; i < 10; ++i) n->deliver(defect("e" + std::to_string(i)));
+  s->block = false;
+  n->close();
+  ASSERT_EQ(s->delivered.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(s->delivered[static_cast<size_t>(i)], "e" + std::to_string(i) + "_defect_start");
+  EXPECT_TRUE(fs::is_empty(dir / "fake"));
+}
+
+TEST(Webhook, SignatureMatchesTheStandardWebhooksReferenceVector) {
+  // The example of the Standard Webhooks specification's reference libraries.
+  EXPECT_EQ(webhook_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+                              R"({"test": 2432232314})"),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+}
+
+TEST(Webhook, DeliveryIdIsTheEventIdAndKind) {
+  EXPECT_EQ(delivery_id(defect("abc")), "abc_defect_start");
+  EXPECT_EQ(delivery_id(defect("abc", "defect.end")), "abc_defect_end");
+  nlohmann::json summary = {{"kind", "stream.summary"}, {"wall_time", "x"}};
+  EXPECT_EQ(delivery_id(summary), delivery_id(summary));
+  EXPECT_NE(delivery_id(summary), delivery_id(nlohmann::json{{"kind", "stream.summary"}, {"wall_time", "y"}}));
+}
+
+TEST(Alertmanager, AlertLabelsAreStableAndTheEndResolves) {
+  auto start = alertmanager_alert(defect("abc"));
+  auto end = alertmanager_alert(defect("abc", "defect.end"));
+  EXPECT_EQ(start["labels"], end["labels"]);
+  EXPECT_EQ(start["labels"]["alertname"], "AvmonDefect");
+  EXPECT_EQ(start["labels"]["stream"], "s");
+  EXPECT_EQ(start["labels"]["type"], "black");
+  EXPECT_EQ(start["startsAt"], "2026-11-26T10:00:00.000Z");
+  EXPECT_FALSE(start.contains("endsAt"));
+  EXPECT_EQ(end["endsAt"], "2026-11-26T10:00:00.000Z");
+  EXPECT_EQ(start["annotations"]["defect_id"], "abc");
+  auto ch = defect("x");
+  ch["channel"] = 1;
+  EXPECT_EQ(alertmanager_alert(ch)["labels"]["channel"], "1");
+}
+
+fs::path yaml(const std::string& name, const std::string& text) {
+  auto p = test::scratch_dir("notify-config-" + name) / "c.yaml";
+  std::ofstream(p) << text;
+  return p;
+}
+
+TEST(NotifyConfig, NestedNotifierSectionsAreReadAndValidated) {
+  auto reg = DetectorRegistry::builtin();
+  auto p = yaml("ok",
+                "http:\n  listen: 127.0.0.1:8080\nnotifiers:\n  spool_dir: /tmp/x\n  webhook:\n    url: http://h/hook\n"
+                "    secret: whsec_abc=\n  mqtt:\n    host: broker\n    port: 1884\n  alertmanager:\n    url: http://am:9093\n");
+  Config c = load_config(p.string(), reg, nullptr);
+  EXPECT_EQ(c.http.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.notifiers.spool_dir, "/tmp/x");
+  EXPECT_EQ(c.notifiers.webhook.url, "http://h/hook");
+  EXPECT_EQ(c.notifiers.webhook.secret, "whsec_abc=");
+  EXPECT_EQ(c.notifiers.mqtt.port, 1884);
+  EXPECT_EQ(c.notifiers.alertmanager.url, "http://am:9093");
+
+  auto bad = yaml("bad", "notifiers:\n  webhook:\n    urll: http://h\n");
+  try {
+    load_config(bad.string(), reg, nullptr);
+    FAIL() << "accepted an unknown key";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(bad.string() + ":3:5: notifiers.webhook.urll: unknown option"), std::string::npos)
+        << e.what();
+  }
+  auto bad_sub = yaml("bad-sub", "notifiers:\n  webhok:\n    url: http://h\n");
+  EXPECT_THROW(load_config(bad_sub.string(), reg, nullptr), ConfigError);
+  auto range = yaml("range", "notifiers:\n  mqtt:\n    port: 70000\n");
+  EXPECT_THROW(load_config(range.string(), reg, nullptr), ConfigError);
+
+  std::string env1 = "AVMON_NOTIFIERS__WEBHOOK__SECRET=whsec_ZnJvbS1lbnY=";
+  std::string env2 = "AVMON_HTTP__LISTEN=0.0.0.0:9000";
+  char* env[] = {env1.data(), env2.data(), nullptr};
+  Config e = load_config("", reg, env);
+  EXPECT_EQ(e.notifiers.webhook.secret, "whsec_ZnJvbS1lbnY=");
+  EXPECT_EQ(e.http.listen, "0.0.0.0:9000");
+}
+
+TEST(OpsSurface, MetricsFollowPrometheusNamingFromASnapshot) {
+  TelemetrySnapshot s;
+  s.version = "1.2.3";
+  s.stream = "studio";
+  s.input = "udp://x";
+  s.input_up = true;
+  s.types = {"black", "silence"};
+  s.active.push_back(defect("a"));
+  s.defects_total["black"] = 2;
+  s.pipeline.video_frames = 250;
+  s.pipeline.detectors.push_back({"black", 250, 3, 0, 0.5, std::vector<std::uint64_t>(11, 0)});
+  s.pipeline.detectors.back().buckets[0] = 250;
+  s.momentary_lufs = -23.0;
+  s.channels.push_back({"FL", -6.0, -20.0});
+  auto counters = std::make_shared<NotifierCounters>();
+  counters->delivered = 7;
+  s.notifiers.emplace_back("webhook", counters);
+  std::string m = render_metrics(s);
+  for (const char* line : {"avmon_build_info{version=\"1.2.3\"} 1", "avmon_input_up{input=\"udp://x\",stream=\"studio\"} 1",
+                           "avmon_frames_decoded_total{media=\"video\",stream=\"studio\"} 250",
+                           "avmon_active_defects{stream=\"studio\",type=\"black\"} 1",
+                           "avmon_active_defects{stream=\"studio\",type=\"silence\"} 0",
+                           "avmon_defects_total{stream=\"studio\",type=\"black\"} 2",
+                           "avmon_detector_frames_dropped_total{detector=\"black\",stream=\"studio\"} 3",
+                           "avmon_detector_processing_seconds_bucket{detector=\"black\",stream=\"studio\",le=\"0.0005\"} 250",
+                           "avmon_detector_processing_seconds_count{detector=\"black\",stream=\"studio\"} 250",
+                           "avmon_loudness_lufs{stream=\"studio\",window=\"momentary\"} -23",
+                           "avmon_audio_peak_dbfs{channel=\"FL\",stream=\"studio\"} -6",
+                           "avmon_notifier_deliveries_total{notifier=\"webhook\",result=\"delivered\",stream=\"studio\"} 7"})
+    EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
+  auto j = render_status(s);
+  EXPECT_EQ(j["active_defects"].size(), 1u);
+  EXPECT_EQ(j["levels"]["loudness"]["momentary_lufs"], -23.0);
+  EXPECT_EQ(j["notifiers"]["webhook"]["delivered"], 7);
+  for (const char* id : {"id=\"live\"", "id=\"meters\"", "id=\"defects\"", "id=\"timeline\"", "id=\"lufs-i\""})
+    EXPECT_NE(status_page_html().find(id), std::string::npos) << id;
+}
+
+}  // namespace
+}  // namespace avmon
