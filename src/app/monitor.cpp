@@ -136,6 +136,7 @@ std::string Monitor::run() {
   s["corrupt_frames"] = st.corrupt_frames.load();
   s["discontinuities"] = st.discontinuities.load();
   if (signal_loss_) s["live"] = signal_loss_->summary();
+  if (nlohmann::json input = source_.summary(); input.is_object()) s["details"] = std::move(input);
   nlohmann::json format = {{"video", info_.has_video}, {"audio", info_.has_audio}};
   if (info_.has_video) {
     format["width"] = info_.width;

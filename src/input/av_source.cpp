@@ -186,7 +186,17 @@ class AvSource final : public MediaSource {
   AVFormatContext* fmt_ = nullptr;
   int video_index_ = -1, audio_index_ = -1;
   AVCodecContextPtr video_dec_, audio_dec_;
-  DecodeErrorCounter video_errors_, audio_errors_;
+  // Transport-level A/V timing: how far apart the muxer carries audio and
+  // video timestamps (decode timestamps of packets as they arrive).
+  void note_transport_timing(const AVPacket& pkt);
+  nlohmann::json summary() const override;
+  double first_video_ts_s_ = NAN, first_audio_ts_s_ = NAN, last_video_ts_s_ = NAN, last_audio_ts_s_ = NAN;
+  double skew_sum_s_ = 0, skew_max_abs_s_ = 0;
+  std::uint64_t skew_samples_ = 0;
+
+  DecodeErrorLedger video_errors_;
+  DecodeErrorCounter audio_errors_;
+  std::int64_t video_packets_ = -1;
   SwrContext* swr_ = nullptr;
   AVChannelLayout swr_layout_{};
   int swr_rate_ = 0, swr_format_ = -1;
@@ -330,7 +340,7 @@ AVCodecContextPtr AvSource::open_decoder(int index) {
   dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   // The log callback attributes decoder errors to us through `opaque`, which
   // frame threads copy into their own contexts.
-  dec->opaque = st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? &video_errors_ : &audio_errors_;
+  dec->opaque = st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? video_errors_.open(++video_packets_) : &audio_errors_;
   int err = avcodec_open2(dec.get(), codec, nullptr);
   if (err < 0) {
     spdlog::warn("cannot open {} decoder: {}; ignoring the stream", codec->name, av_error(err));
@@ -395,10 +405,12 @@ void AvSource::deliver_video(AVFramePtr frame, SourceConsumer& consumer) {
   DecodeInfo di;
   di.decode_error_flags = frame->decode_error_flags;
   di.corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) || frame->decode_error_flags != 0;
-  di.errors_before = video_errors_.take();
+  di.errors_before = video_errors_.take_through(frame->reordered_opaque);
   di.key_frame = frame->key_frame != 0;
   di.pict_type = av_get_picture_type_char(frame->pict_type);
   if (di.corrupt) ++stats_.corrupt_frames;
+  if (di.errors_before > 0 || di.corrupt)
+    spdlog::debug("picture at {:.3f} s: {} decoder errors, flags {:#x}", t, di.errors_before, di.decode_error_flags);
   stats_.decode_errors += static_cast<std::uint64_t>(di.errors_before);
   pace(t);
   end_media_time_s_ = std::max(end_media_time_s_, t + frame_duration_s_);
@@ -456,19 +468,57 @@ void AvSource::deliver_audio(AVFramePtr frame, SourceConsumer& consumer) {
   consumer.on_audio(std::make_shared<BusAudioBlock>(std::move(fltp), audio_index_count_++, t, channel_names_));
 }
 
+void AvSource::note_transport_timing(const AVPacket& pkt) {
+  if (pkt.stream_index != video_index_ && pkt.stream_index != audio_index_) return;
+  const double tb = av_q2d(fmt_->streams[pkt.stream_index]->time_base);
+  const bool video = pkt.stream_index == video_index_;
+  // Where each medium starts: the earliest presentation time (decode times
+  // of reordered video start before it).
+  if (pkt.pts != AV_NOPTS_VALUE) {
+    double& first = video ? first_video_ts_s_ : first_audio_ts_s_;
+    double p = pkt.pts * tb;
+    if (std::isnan(first) || (p < first && p > first - 5.0)) first = p;  // not a wrap or a jump
+  }
+  // How far apart the muxer interleaves them: decode times as packets arrive.
+  std::int64_t ts = pkt.dts != AV_NOPTS_VALUE ? pkt.dts : pkt.pts;
+  if (ts == AV_NOPTS_VALUE) return;
+  (video ? last_video_ts_s_ : last_audio_ts_s_) = ts * tb;
+  if (std::isnan(last_video_ts_s_) || std::isnan(last_audio_ts_s_)) return;
+  double skew = last_audio_ts_s_ - last_video_ts_s_;
+  if (std::abs(skew) > 10.0) return;  // a timestamp jump, not interleaving
+  skew_sum_s_ += skew;
+  skew_max_abs_s_ = std::max(skew_max_abs_s_, std::abs(skew));
+  ++skew_samples_;
+}
+
+nlohmann::json AvSource::summary() const {
+  if (std::isnan(first_video_ts_s_) || std::isnan(first_audio_ts_s_)) return nullptr;
+  // Positive: audio timestamps ahead of video in the transport.
+  return {{"transport",
+           {{"first_timestamp_skew_ms", std::round((first_audio_ts_s_ - first_video_ts_s_) * 1e4) / 10},
+            {"mean_skew_ms", skew_samples_ ? std::round(skew_sum_s_ / skew_samples_ * 1e4) / 10 : 0.0},
+            {"max_abs_skew_ms", std::round(skew_max_abs_s_ * 1e4) / 10}}}};
+}
+
 void AvSource::decode(AVCodecContext* dec, const AVPacket* pkt, SourceConsumer& consumer) {
+  if (dec == video_dec_.get() && pkt) {
+    // Charge what this packet's decode logs to this packet (see DecodeErrorLedger).
+    dec->opaque = video_errors_.open(++video_packets_);
+    dec->reordered_opaque = video_packets_;
+  }
+  auto* errors = static_cast<DecodeErrorCounter*>(dec->opaque);
   int err = avcodec_send_packet(dec, pkt);
   if (err < 0 && err != AVERROR(EAGAIN) && err != AVERROR_EOF) {
-    // A refused packet is damage the decoder noticed: count it against the
-    // next picture so the corruption detector sees it.
-    (dec == video_dec_.get() ? video_errors_ : audio_errors_).add(1);
+    // A refused packet is damage the decoder noticed: the corruption detector
+    // sees it with the next picture.
+    errors->add(1);
   }
   for (;;) {
     AVFramePtr frame = make_av_frame();
     err = avcodec_receive_frame(dec, frame.get());
     if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return;
     if (err < 0) {
-      (dec == video_dec_.get() ? video_errors_ : audio_errors_).add(1);
+      errors->add(1);
       return;
     }
     if (dec == video_dec_.get())
@@ -530,6 +580,7 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
       if (fmt_->nb_streams != known_streams_) note_new_streams();
       ++stats_.packets;
       stats_.bytes += static_cast<std::uint64_t>(pkt->size);
+      note_transport_timing(*pkt);
       if (pkt->stream_index == video_index_)
         decode(video_dec_.get(), pkt.get(), consumer);
       else if (pkt->stream_index == audio_index_)
@@ -618,7 +669,7 @@ std::string AvSource::run(SourceConsumer& consumer) {
       consumer.on_stream_info(info_, true);
     }
   }
-  stats_.decode_errors += static_cast<std::uint64_t>(video_errors_.take() + audio_errors_.take());
+  stats_.decode_errors += static_cast<std::uint64_t>(video_errors_.take_all() + audio_errors_.take());
   return reason;
 }
 

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "avmon/frame.hpp"
 #include "config/config.hpp"
 #include "pipeline/frames.hpp"
@@ -65,6 +67,9 @@ class MediaSource {
   // Media time just past the last frame delivered.
   virtual double end_media_time_s() const = 0;
   virtual bool live() const = 0;
+  // Figures about the input itself for stream.summary's details (e.g. the
+  // audio/video timestamp skew at the transport level); null when none.
+  virtual nlohmann::json summary() const { return nullptr; }
   SourceStats& stats() { return stats_; }
   // Shared-product accounting of the frames this source made.
   DerivedStats& derived_stats() { return derived_; }

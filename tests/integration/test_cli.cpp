@@ -216,3 +216,26 @@ TEST(Cli, DemoFindsItsKnownDefectsAndExitsZero) {
 
 }  // namespace
 }  // namespace avmon::test
+
+namespace avmon::test {
+namespace {
+
+TEST(Cli, SummaryCarriesTheTransportLevelAudioVideoSkew) {
+  auto dir = scratch_dir("transport-skew");
+  auto clip = dir / "late_audio.ts";
+  // The same programme with its audio timestamps 300 ms later than the video's.
+  ffmpeg({"-i", defect_clip().string(), "-itsoffset", "0.3", "-i", defect_clip().string(), "-map", "0:v", "-map",
+          "1:a", "-c", "copy", clip.string()});
+  RunResult r = run_avmon(clip.string(), dir / "e.jsonl");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  auto events = read_events(dir / "e.jsonl");
+  ASSERT_FALSE(events.empty());
+  const auto& transport = events.back()["details"]["transport"];
+  ASSERT_TRUE(transport.is_object()) << events.back().dump();
+  // AAC priming moves the first audio timestamp by up to 1024 samples (21 ms).
+  EXPECT_NEAR(transport["first_timestamp_skew_ms"].get<double>(), 300.0, 30.0);
+  EXPECT_GE(transport["max_abs_skew_ms"].get<double>(), std::abs(transport["mean_skew_ms"].get<double>()));
+}
+
+}  // namespace
+}  // namespace avmon::test
