@@ -109,6 +109,7 @@ void Dispatcher::flush_locked() {
 }
 
 void Dispatcher::configure(const StreamInfo& info) {
+  flush_audio();
   submit(engine_.clock_s(), kVideo | kAudio, [info](Detector& d, ObservationSink&) { d.configure(info); }, false);
   drain();
 }
@@ -119,21 +120,37 @@ void Dispatcher::video(std::shared_ptr<const VideoFrame> frame) {
 }
 
 void Dispatcher::audio(std::shared_ptr<const AudioBlock> block) {
-  double t = block->media_time_s();
-  submit(t, kAudio, [b = std::move(block)](Detector& d, ObservationSink& s) { d.on_audio(*b, s); }, true);
+  pending_audio_.push_back(std::move(block));
+  const AudioBlock& first = *pending_audio_.front();
+  const AudioBlock& last = *pending_audio_.back();
+  double end_s = last.media_time_s() + (last.sample_rate() > 0 ? last.samples() / double(last.sample_rate()) : 0);
+  if (end_s - first.media_time_s() >= kAudioBatchS) flush_audio();
+}
+
+void Dispatcher::flush_audio() {
+  if (pending_audio_.empty()) return;
+  auto blocks = std::make_shared<std::vector<std::shared_ptr<const AudioBlock>>>(std::move(pending_audio_));
+  pending_audio_.clear();
+  double t = blocks->front()->media_time_s();
+  submit(t, kAudio, [blocks](Detector& d, ObservationSink& s) {
+    for (const auto& b : *blocks) d.on_audio(*b, s);
+  }, true);
 }
 
 void Dispatcher::discontinuity(double media_time_s) {
+  flush_audio();
   submit(media_time_s, kVideo | kAudio,
          [media_time_s](Detector& d, ObservationSink&) { d.on_discontinuity(media_time_s); }, false);
 }
 
 void Dispatcher::drain() {
+  flush_audio();
   std::unique_lock lk(mu_);
   cv_.wait(lk, [&] { return batches_.empty(); });
 }
 
 void Dispatcher::finish(double end_media_time_s) {
+  flush_audio();
   submit(end_media_time_s, kVideo | kAudio,
          [end_media_time_s](Detector& d, ObservationSink& s) { d.finish(end_media_time_s, s); }, false);
   drain();

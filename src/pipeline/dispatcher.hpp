@@ -88,6 +88,7 @@ class Dispatcher {
   };
 
   void submit(double media_time_s, unsigned media, Call call, bool may_drop);
+  void flush_audio();
   void complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs);
   void flush_locked();
   Batch& batch(std::uint64_t seq) { return batches_[static_cast<size_t>(seq - base_seq_)]; }
@@ -103,6 +104,12 @@ class Dispatcher {
   std::deque<Batch> batches_;
   std::uint64_t base_seq_ = 0, next_seq_ = 0;
   std::vector<int> inflight_;
+
+  // Audio comes in small blocks (AAC: 21 ms); handing each to every audio
+  // detector separately costs more in wake-ups than the analysis itself, so
+  // blocks travel in batches of about kAudioBatchS. Producer thread only.
+  static constexpr double kAudioBatchS = 0.1;
+  std::vector<std::shared_ptr<const AudioBlock>> pending_audio_;
 
   boost::asio::thread_pool pool_;
   std::vector<boost::asio::strand<boost::asio::thread_pool::executor_type>> strands_;

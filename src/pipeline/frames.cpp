@@ -1,5 +1,7 @@
 #include "pipeline/frames.hpp"
 
+#include <vector>
+
 #include <opencv2/imgproc.hpp>
 
 extern "C" {
@@ -33,6 +35,52 @@ void convert(const AVFrame* src, AVPixelFormat dst_fmt, cv::Mat& dst) {
   sws_scale(cache.ctx, src->data, src->linesize, 0, src->height, dst_data, dst_stride);
 }
 
+// dst(y, x) = rounded mean of src over the F x F box at (y * F, x * F).
+template <int F>
+void box_average_fixed(const uint8_t* src, int stride, cv::Mat& dst) {
+  const int w = dst.cols;
+  thread_local std::vector<uint16_t> acc;
+  acc.resize(static_cast<size_t>(w) * F);
+  for (int y = 0; y < dst.rows; ++y) {
+    const uint8_t* row = src + static_cast<std::ptrdiff_t>(y) * F * stride;
+    uint16_t* a = acc.data();
+    for (int x = 0; x < w * F; ++x) a[x] = row[x];
+    for (int k = 1; k < F; ++k) {
+      const uint8_t* r = row + static_cast<std::ptrdiff_t>(k) * stride;
+      for (int x = 0; x < w * F; ++x) a[x] = static_cast<uint16_t>(a[x] + r[x]);
+    }
+    uint8_t* out = dst.ptr<uint8_t>(y);
+    for (int x = 0; x < w; ++x) {
+      unsigned sum = 0;
+      for (int k = 0; k < F; ++k) sum += a[x * F + k];
+      out[x] = static_cast<uint8_t>((sum + F * F / 2) / (F * F));
+    }
+  }
+}
+
+void box_average_any(const uint8_t* src, int stride, int f, cv::Mat& dst) {
+  for (int y = 0; y < dst.rows; ++y) {
+    uint8_t* out = dst.ptr<uint8_t>(y);
+    for (int x = 0; x < dst.cols; ++x) {
+      unsigned sum = 0;
+      for (int j = 0; j < f; ++j) {
+        const uint8_t* r = src + static_cast<std::ptrdiff_t>(y * f + j) * stride + x * f;
+        for (int k = 0; k < f; ++k) sum += r[k];
+      }
+      out[x] = static_cast<uint8_t>((sum + static_cast<unsigned>(f * f / 2)) / static_cast<unsigned>(f * f));
+    }
+  }
+}
+
+void box_average(const uint8_t* src, int stride, int f, cv::Mat& dst) {
+  switch (f) {
+    case 2: return box_average_fixed<2>(src, stride, dst);
+    case 3: return box_average_fixed<3>(src, stride, dst);
+    case 4: return box_average_fixed<4>(src, stride, dst);
+    default: return box_average_any(src, stride, f, dst);
+  }
+}
+
 bool is_8bit_planar_yuv(int fmt) {
   switch (fmt) {
     case AV_PIX_FMT_YUV420P: case AV_PIX_FMT_YUVJ420P: case AV_PIX_FMT_YUV422P:
@@ -52,10 +100,13 @@ BusVideoFrame::BusVideoFrame(AVFramePtr frame, std::uint64_t index, double media
     : frame_(std::move(frame)), index_(index), media_time_s_(media_time_s), duration_s_(duration_s),
       info_(info), stats_(stats) {}
 
+int BusVideoFrame::analysis_factor(int width) {
+  return std::max(1, (width + kAnalysisMaxWidth - 1) / kAnalysisMaxWidth);
+}
+
 cv::Size BusVideoFrame::analysis_size(int width, int height) {
-  if (width <= kAnalysisMaxWidth) return {width, height};
-  int h = static_cast<int>(static_cast<long>(height) * kAnalysisMaxWidth / width);
-  return {kAnalysisMaxWidth, std::max(2, h & ~1)};
+  const int f = analysis_factor(width);
+  return {std::max(1, width / f), std::max(1, height / f)};
 }
 
 const cv::Mat& BusVideoFrame::luma_full() const {
@@ -79,16 +130,11 @@ const cv::Mat& BusVideoFrame::luma() const {
     if (s.width == frame_->width && s.height == frame_->height) {
       luma_ = luma_full();
     } else if (is_8bit_planar_yuv(frame_->format)) {
-      // Scale the Y plane alone: swscale treats it as GRAY8, which keeps the
-      // coded range (no limited->full expansion) and skips chroma entirely.
-      AVFrame y{};
-      y.width = frame_->width;
-      y.height = frame_->height;
-      y.format = AV_PIX_FMT_GRAY8;
-      y.data[0] = frame_->data[0];
-      y.linesize[0] = frame_->linesize[0];
+      // The Y plane alone, averaged over whole F x F boxes: levels stay as
+      // coded (no limited->full expansion), chroma is never read, and it
+      // costs a fraction of a general scaler.
       luma_.create(s, CV_8UC1);
-      convert(&y, AV_PIX_FMT_GRAY8, luma_);
+      box_average(frame_->data[0], frame_->linesize[0], analysis_factor(frame_->width), luma_);
     } else {
       luma_.create(s, CV_8UC1);
       convert(frame_.get(), AV_PIX_FMT_GRAY8, luma_);

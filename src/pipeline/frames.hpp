@@ -25,7 +25,9 @@ struct DerivedStats {
   std::atomic<std::uint64_t> bgr{0};
 };
 
-// Analysis size: width capped at this many pixels, aspect kept.
+// Analysis size: the coded size divided by the smallest whole factor that
+// brings the width to at most this many pixels (1920 -> 480, 1280 -> 426,
+// 720 -> 360), so that analysis luma is an exact box average.
 inline constexpr int kAnalysisMaxWidth = 480;
 
 class BusVideoFrame final : public VideoFrame {
@@ -46,6 +48,7 @@ class BusVideoFrame final : public VideoFrame {
   const cv::Mat& bgr() const override;
 
   static cv::Size analysis_size(int width, int height);
+  static int analysis_factor(int width);
 
  private:
   AVFramePtr frame_;

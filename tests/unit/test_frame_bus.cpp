@@ -155,5 +155,31 @@ TEST(Dispatcher, FileModeIsLosslessAndDeterministic) {
   EXPECT_EQ(first, second);
 }
 
+
+// Records the index of every audio block it is given.
+class BlockOrder final : public Detector {
+ public:
+  std::vector<std::uint64_t> seen;
+  void on_audio(const AudioBlock& b, ObservationSink&) override { seen.push_back(b.index()); }
+};
+
+TEST(Dispatcher, AudioBlocksArriveInBatchesEachOnceAndInOrder) {
+  NullSink sink;
+  EventEngine engine("s", sink);
+  auto order = std::make_unique<BlockOrder>();
+  BlockOrder* probe = order.get();
+  std::vector<DetectorSlot> slots;
+  slots.push_back({"order", kAudio, std::move(order)});
+  Dispatcher d(std::move(slots), engine, Dispatcher::Mode::Lossless, 2, 4);
+  std::vector<std::vector<float>> samples(2, std::vector<float>(1024, 0.1f));
+  for (int i = 0; i < 100; ++i)
+    d.audio(test::make_audio_block(samples, 48000, i * 1024 / 48000.0, static_cast<std::uint64_t>(i)));
+  d.drain();  // also hands over a partly filled batch
+  ASSERT_EQ(probe->seen.size(), 100u);
+  for (std::uint64_t i = 0; i < 100; ++i) EXPECT_EQ(probe->seen[i], i);
+  // 100 blocks of 21.3 ms in batches of at least 100 ms: 5 blocks a call.
+  EXPECT_EQ(d.stats(0).processed.load(), 20u);
+}
+
 }  // namespace
 }  // namespace avmon
