@@ -27,7 +27,7 @@ struct DerivedStats {
 
 // Analysis size: the coded size divided by the smallest whole factor that
 // brings the width to at most this many pixels (1920 -> 480, 1280 -> 426,
-// 720 -> 360), so that analysis luma is an exact box average.
+// 720 -> 360): whole pixels of analysis luma cover whole boxes of the picture.
 inline constexpr int kAnalysisMaxWidth = 480;
 
 class BusVideoFrame final : public VideoFrame {
