@@ -37,10 +37,8 @@ void DetectorRegistry::add(DetectorInfo info, const std::string& origin) {
 void DetectorRegistry::load_plugin(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) throw RegistryError("cannot load plugin " + path + ": " + dlerror());
-  std::shared_ptr<void> lib(handle, [](void*) {
-    // Never dlclose: detector instances and their vtables live in the library
-    // until the process ends.
-  });
+  // The handle is never closed: factories, detector instances and their
+  // vtables live in the library until the process ends.
   using Entry = const avmon_plugin_v1* (*)();
   auto entry = reinterpret_cast<Entry>(dlsym(handle, AVMON_PLUGIN_ENTRY_SYMBOL));
   if (!entry) throw RegistryError("plugin " + path + " has no " AVMON_PLUGIN_ENTRY_SYMBOL " (not an avmon plugin)");
@@ -56,7 +54,6 @@ void DetectorRegistry::load_plugin(const std::string& path) {
   if (found.empty()) throw RegistryError("plugin " + path + " declares no detector");
   std::string origin = "plugin " + path;
   for (auto& d : found) add(std::move(d), origin);
-  libraries_.push_back(std::move(lib));
 }
 
 const DetectorInfo* DetectorRegistry::find(const std::string& name) const {

@@ -2,7 +2,6 @@
 // those of plugins loaded at run time. Names are unique across both.
 #pragma once
 
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,7 +33,6 @@ class DetectorRegistry {
  private:
   std::vector<DetectorInfo> detectors_;  // sorted by name
   std::vector<std::string> origins_;
-  std::vector<std::shared_ptr<void>> libraries_;  // kept open: factories live there
 };
 
 }  // namespace avmon
