@@ -5,21 +5,102 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "avmon/registry.hpp"
 
 namespace avmon::video {
 
 namespace {
 
-constexpr int kColStride = 4;  // sampled columns along horizontal grid lines
 constexpr double kBaselineRatio = 2.5;
+// Horizontal grid lines are examined on every column, vertical ones on one
+// row per examined macroblock row; vertical positions count this many times
+// so that the two directions weigh about the same (damage that smears
+// sideways shows mostly on vertical lines).
+constexpr int kVerticalWeight = 4;
 constexpr int kMinPictureStreak = 2;
 
-inline bool broken(int step, int n1, int n2, const GridParams& p) {
-  return step >= p.min_step && step >= p.step_ratio * std::max(n1, n2) + 2;
+// The edge test in integers, so that the vector and scalar paths agree bit
+// for bit: a step is broken when it is at least min_step and at least
+// ratio * (the larger neighbouring gradient) + 2, with the ratio in 1/256ths.
+struct EdgeTest {
+  int min_step;   // at least 2: a step below 2 can never beat ratio * 0 + 2
+  int ratio_q8;   // step_ratio * 256 (<= 50 * 256, so products fit in 16 bits)
+  explicit EdgeTest(const GridParams& p)
+      : min_step(std::clamp(p.min_step, 2, 255)),
+        ratio_q8(static_cast<int>(std::lround(std::clamp(p.step_ratio, 0.0, 50.0) * 256))) {}
+  bool broken(int step, int n1, int n2) const {
+    return step >= min_step && ((std::max(n1, n2) * ratio_q8) >> 8) + 2 <= step;
+  }
+};
+
+#if defined(__x86_64__)
+// Sixteen (SSE2) or thirty-two (AVX2) columns at a time: |a - b| as two
+// saturating subtractions; the ratio test as a 16-bit high multiply,
+// (m << 8) * ratio_q8 >> 16; broken lanes (0xFF) counted with psadbw.
+#define AVMON_EDGE_KERNEL(NAME, ATTR, V, P, LOAD, SETZERO, SET1_8, SET1_16, SUBS, OR, MAX, CMPEQ, UNPACKLO, UNPACKHI, \
+                          MULHI, CMPGT, PACKS, ANDNOT, AND, SAD, ADD64, WIDTH)                                      \
+  ATTR int NAME(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0, const unsigned char* r1,  \
+                int cols, const EdgeTest& t, int& x) {                                                              \
+    const V zero = SETZERO(), two = SET1_8(2), one = SET1_8(1);                                                    \
+    const V min_step = SET1_8(static_cast<char>(t.min_step));                                                      \
+    const V ratio = SET1_16(static_cast<short>(t.ratio_q8));                                                       \
+    V total = zero;                                                                                                 \
+    for (; x + (WIDTH) <= cols; x += (WIDTH)) {                                                                     \
+      const V a2 = LOAD(reinterpret_cast<const P*>(r_2 + x)), a1 = LOAD(reinterpret_cast<const P*>(r_1 + x));      \
+      const V a0 = LOAD(reinterpret_cast<const P*>(r0 + x)), b1 = LOAD(reinterpret_cast<const P*>(r1 + x));        \
+      const V step = OR(SUBS(a0, a1), SUBS(a1, a0));                                                                \
+      const V m = MAX(OR(SUBS(a1, a2), SUBS(a2, a1)), OR(SUBS(b1, a0), SUBS(a0, b1)));                              \
+      const V big = CMPEQ(MAX(step, min_step), step);                                                               \
+      const V room = SUBS(step, two);                                                                               \
+      const V over_lo = CMPGT(MULHI(UNPACKLO(zero, m), ratio), UNPACKLO(room, zero));                               \
+      const V over_hi = CMPGT(MULHI(UNPACKHI(zero, m), ratio), UNPACKHI(room, zero));                               \
+      total = ADD64(total, SAD(AND(ANDNOT(PACKS(over_lo, over_hi), big), one), zero));                              \
+    }                                                                                                               \
+    alignas(32) long long lanes[(WIDTH) / 8];                                                                       \
+    std::memcpy(lanes, &total, sizeof lanes);                                                                       \
+    long long n = 0;                                                                                                \
+    for (long long v : lanes) n += v;                                                                               \
+    return static_cast<int>(n);                                                                                     \
+  }
+
+AVMON_EDGE_KERNEL(broken_sse2, , __m128i, __m128i, _mm_loadu_si128, _mm_setzero_si128, _mm_set1_epi8, _mm_set1_epi16,
+                  _mm_subs_epu8, _mm_or_si128, _mm_max_epu8, _mm_cmpeq_epi8, _mm_unpacklo_epi8, _mm_unpackhi_epi8,
+                  _mm_mulhi_epu16, _mm_cmpgt_epi16, _mm_packs_epi16, _mm_andnot_si128, _mm_and_si128, _mm_sad_epu8,
+                  _mm_add_epi64, 16)
+AVMON_EDGE_KERNEL(broken_avx2, __attribute__((target("avx2"))), __m256i, __m256i, _mm256_loadu_si256,
+                  _mm256_setzero_si256, _mm256_set1_epi8, _mm256_set1_epi16, _mm256_subs_epu8, _mm256_or_si256,
+                  _mm256_max_epu8, _mm256_cmpeq_epi8, _mm256_unpacklo_epi8, _mm256_unpackhi_epi8, _mm256_mulhi_epu16,
+                  _mm256_cmpgt_epi16, _mm256_packs_epi16, _mm256_andnot_si256, _mm256_and_si256, _mm256_sad_epu8,
+                  _mm256_add_epi64, 32)
+#undef AVMON_EDGE_KERNEL
+#endif
+
+int broken_along_row(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0,
+                     const unsigned char* r1, int cols, const EdgeTest& t) {
+  int n_broken = 0, x = 0;
+#if defined(__x86_64__)
+  // AVX2 packs and unpacks work within 128-bit lanes, which is harmless
+  // here: every column is tested on its own and only the count is kept.
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  n_broken = avx2 ? broken_avx2(r_2, r_1, r0, r1, cols, t, x) : broken_sse2(r_2, r_1, r0, r1, cols, t, x);
+#endif
+  for (; x < cols; ++x)
+    n_broken += t.broken(std::abs(r0[x] - r_1[x]), std::abs(r_1[x] - r_2[x]), std::abs(r1[x] - r0[x]));
+  return n_broken;
 }
 
 }  // namespace
+
+int broken_steps_along_row(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0,
+                           const unsigned char* r1, int cols, const GridParams& p) {
+  return broken_along_row(r_2, r_1, r0, r1, cols, EdgeTest(p));
+}
 
 // Damage is concealed per macroblock, so edges on the 16-px grid are compared
 // with edges 8 px off it: both are transform-block boundaries, so the
@@ -30,6 +111,7 @@ inline bool broken(int step, int n1, int n2, const GridParams& p) {
 GridStats analyse_grid(const cv::Mat& y, const GridParams& p, int phase) {
   GridStats s;
   const int b = p.block_px, half = b / 2, phases = std::max(1, p.phases);
+  const EdgeTest edge(p);
   if (y.empty() || y.type() != CV_8UC1 || y.cols < 4 * b || y.rows < 4 * b) return s;
   phase = ((phase % phases) + phases) % phases;
   // Vertical grid lines (steps between columns x-1 and x), on the middle row
@@ -46,8 +128,8 @@ GridStats analyse_grid(const cv::Mat& y, const GridParams& p, int phase) {
       const int gx = (c + 1) * b;
       for (int off = 0; off <= half; off += half) {
         const int x = gx + off;
-        const bool is_broken = broken(std::abs(r[x] - r[x - 1]), std::abs(r[x - 1] - r[x - 2]),
-                                      std::abs(r[x + 1] - r[x]), p);
+        const bool is_broken =
+            edge.broken(std::abs(r[x] - r[x - 1]), std::abs(r[x - 1] - r[x - 2]), std::abs(r[x + 1] - r[x]));
         (off == 0 ? col_on : col_off)[static_cast<size_t>(c)] += is_broken;
       }
     }
@@ -55,27 +137,21 @@ GridStats analyse_grid(const cv::Mat& y, const GridParams& p, int phase) {
   for (int c = 0; c < columns; ++c) {
     const int on = col_on[static_cast<size_t>(c)], off = col_off[static_cast<size_t>(c)];
     if (on * 2 <= rows_examined) {
-      s.on_grid += rows_examined;
-      s.on_broken += on;
+      s.on_grid += kVerticalWeight * rows_examined;
+      s.on_broken += kVerticalWeight * on;
     }
     if (off * 2 <= rows_examined) {
-      s.off_grid += rows_examined;
-      s.off_broken += off;
+      s.off_grid += kVerticalWeight * rows_examined;
+      s.off_broken += kVerticalWeight * off;
     }
   }
-  // Horizontal grid lines (steps between rows gy-1 and gy), on sampled columns.
+  // Horizontal grid lines (steps between rows gy-1 and gy), on every column.
   for (int mb = phase + 1; mb * b + half + 1 < y.rows; mb += phases) {
     for (int off = 0; off <= half; off += half) {
       const int yy = mb * b + off;
-      const unsigned char* r_2 = y.ptr<unsigned char>(yy - 2);
-      const unsigned char* r_1 = y.ptr<unsigned char>(yy - 1);
-      const unsigned char* r0 = y.ptr<unsigned char>(yy);
-      const unsigned char* r1 = y.ptr<unsigned char>(yy + 1);
-      int examined = 0, n_broken = 0;
-      for (int x = 1; x < y.cols; x += kColStride) {
-        ++examined;
-        n_broken += broken(std::abs(r0[x] - r_1[x]), std::abs(r_1[x] - r_2[x]), std::abs(r1[x] - r0[x]), p);
-      }
+      const int examined = y.cols;
+      const int n_broken = broken_along_row(y.ptr<unsigned char>(yy - 2), y.ptr<unsigned char>(yy - 1),
+                                            y.ptr<unsigned char>(yy), y.ptr<unsigned char>(yy + 1), y.cols, edge);
       // A line broken along most of its length is a straight content edge
       // (letterbox, lower third, the bottom of colour bars): left out.
       if (n_broken * 2 > examined) continue;

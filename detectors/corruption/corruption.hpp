@@ -38,6 +38,12 @@ struct GridParams {
 
 GridStats analyse_grid(const cv::Mat& luma_full, const GridParams& p, int phase = 0);
 
+// Broken steps between rows r_1 and r0 (r_2 above them, r1 below) over
+// `cols` columns: |r0 - r_1| >= min_step and >= step_ratio * the larger of
+// |r_1 - r_2| and |r1 - r0|, plus 2 (the ratio in 1/256ths).
+int broken_steps_along_row(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0,
+                           const unsigned char* r1, int cols, const GridParams& p);
+
 struct CorruptionParams {
   GridParams grid;
   double picture_threshold = 0.03;  // grid score that is damage without decoder complaint

@@ -36,6 +36,19 @@ double median_of(const std::vector<float>& v, std::vector<float>& scratch) {
   return *mid;
 }
 
+// Keeps a picture for later comparison. The bus's analysis luma is its own
+// refcounted, read-only buffer: holding it costs nothing. A plane that only
+// borrows the decoder's memory (no refcount) is copied, into a fresh buffer so
+// that a picture still held elsewhere is never written to.
+void hold(const cv::Mat& luma, cv::Mat& keep) {
+  if (luma.u != nullptr) {
+    keep = luma;
+  } else {
+    keep.release();
+    luma.copyTo(keep);
+  }
+}
+
 }  // namespace
 
 // Mean |a - b| per 8x8 block, from every other row of the block: motion and
@@ -102,8 +115,8 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   FreezeVerdict v;
   if (!has_ref_ || luma.size() != ref_.size() || luma.type() != ref_.type() || luma.cols < kBlock ||
       luma.rows < kBlock) {
-    luma.copyTo(ref_);
-    luma.copyTo(prev_);
+    hold(luma, ref_);
+    hold(luma, prev_);
     ref_activity_ = block_activity(ref_, ref_block_activity_);
     has_ref_ = true;
     v.changed = true;
@@ -145,14 +158,14 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
     // A changed picture starts a new hold. An unchanged key picture re-bases
     // the hold on itself: the pictures predicted from it carry its coding
     // noise, not the old one's, and must be compared with it.
-    luma.copyTo(ref_);
+    hold(luma, ref_);
     ref_activity_ = block_activity(ref_, ref_block_activity_);
   }
   if (!v.changed) {
     block_diffs(luma, prev_, diff_prev_);
     v.frame_noise = median_of(diff_prev_, scratch_);
   }
-  luma.copyTo(prev_);
+  hold(luma, prev_);
   return v;
 }
 

@@ -43,6 +43,8 @@ class FreezeAnalyser {
   // Compares `luma` with the reference; a changed picture becomes the new
   // reference. The first picture after reset() is a change.
   // `key_picture`: an intra-coded picture, whose coding noise is the largest.
+  // A refcounted `luma` (the bus's analysis luma) is kept by reference, not
+  // copied: like every frame on the bus it must not change afterwards.
   FreezeVerdict analyse(const cv::Mat& luma, bool key_picture = false);
   void reset() {
     has_ref_ = false;

@@ -91,6 +91,36 @@ TEST(CorruptionGrid, DamagedMacroblocksRaiseTheGridScore) {
   EXPECT_GT(hit, 0.03);
 }
 
+TEST(CorruptionGrid, VectorEdgeTestCountsExactlyWhatTheDefinitionSays) {
+  // Random rows with steps of every size, at widths that leave a scalar tail;
+  // the count must be the definition's, applied column by column.
+  cv::RNG rng(7);
+  for (double ratio : {3.0, 2.7, 1.0, 50.0})
+    for (int min_step : {1, 20, 200})
+      for (int cols : {16, 61, 1920}) {
+        cv::Mat rows(4, cols, CV_8U);
+        for (int r = 0; r < 4; ++r)
+          for (int c = 0; c < cols; ++c)  // mostly small gradients, some big steps
+            rows.at<unsigned char>(r, c) = static_cast<unsigned char>(rng.uniform(0, 4) == 0 ? rng.uniform(0, 256) : 100 + rng.uniform(0, 8));
+        GridParams p;
+        p.step_ratio = ratio;
+        p.min_step = min_step;
+        const int ratio_q8 = static_cast<int>(std::lround(ratio * 256));
+        int want = 0;
+        for (int c = 0; c < cols; ++c) {
+          const int a2 = rows.at<unsigned char>(0, c), a1 = rows.at<unsigned char>(1, c);
+          const int a0 = rows.at<unsigned char>(2, c), b1 = rows.at<unsigned char>(3, c);
+          const int step = std::abs(a0 - a1), m = std::max(std::abs(a1 - a2), std::abs(b1 - a0));
+          want += step >= std::max(min_step, 2) && ((m * ratio_q8) >> 8) + 2 <= step;
+        }
+        EXPECT_EQ(avmon::video::broken_steps_along_row(rows.ptr(0), rows.ptr(1), rows.ptr(2), rows.ptr(3), cols, p), want)
+            << "ratio " << ratio << " min_step " << min_step << " cols " << cols;
+        if (ratio == 3.0 && min_step == 20 && cols == 1920) {
+          EXPECT_GT(want, 10);  // the case is not vacuous
+        }
+      }
+}
+
 TEST(CorruptionDetector, DecoderErrorLastsUntilTheNextCleanKeyPicture) {
   CorruptionRun r;
   for (int i = 0; i < 150; ++i) {
