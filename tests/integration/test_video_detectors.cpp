@@ -174,28 +174,32 @@ TEST(VideoDetectors, ColourfulAndHeavilyCompressedProgrammeHasNoVideoDefect) {
 
 // H.264 in MPEG-TS, one IDR per second and no B pictures, so that damaged
 // pictures and recovery are at known times.
-fs::path clean_h264_ts(const fs::path& dir) {
+fs::path clean_h264_ts(const fs::path& dir, const std::string& scale = "480:264") {
   const fs::path clip = dir / "clean.ts";
-  ffmpeg({"-stream_loop", "1", "-i", kData + "Megamind.avi", "-t", "10", "-an", "-vf", "fps=25,scale=480:264,setsar=1",
+  ffmpeg({"-stream_loop", "1", "-i", kData + "Megamind.avi", "-t", "10", "-an", "-vf", "fps=25,scale=" + scale + ",setsar=1",
           "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "25", "-bf", "0", "-x264-params",
           "scenecut=0", "-pix_fmt", "yuv420p", "-f", "mpegts", clip.string()});
   return clip;
 }
 
-// Bit errors in the H.264 payload of the pictures at 4.0 .. 4.5 s.
+// Bit errors in the H.264 payload of the pictures at 4.0 .. 4.5 s, at a small
+// size and at 1080p (1056 lines: whole macroblocks, as encoders code 1080).
 TEST(VideoDetectors, BitstreamNoiseIsCorruptionUntilTheNextIdr) {
   if (!fs::exists(kData + "Megamind.avi")) GTEST_SKIP() << "opencv-doc footage not installed";
-  const fs::path dir = scratch_dir("noise");
-  const fs::path clean = clean_h264_ts(dir), noisy = dir / "noisy.ts";
-  EXPECT_TRUE(analyse(clean, "corruption").empty());
-  // The bsf sees timestamps already rebased to the start of the file.
-  ffmpeg({"-i", clean.string(), "-c", "copy", "-bsf:v", "noise=amount=if(between(pts*tb\\,4\\,4.49)\\,200\\,0)",
-          noisy.string()});
-  const auto got = analyse(noisy, "corruption");
-  // Damage starts with the first hit picture (one in 200 bytes: the first
-  // picture of the window is hit), and lasts to the IDR at 5.0.
-  expect_one(got, 4.0, 5.0, 0.2, kTol);
-  EXPECT_EQ(got[0].start_event["details"]["evidence"], "decoder");
+  for (const std::string scale : {"480:264", "1920:1056"}) {
+    SCOPED_TRACE(scale);
+    const fs::path dir = scratch_dir("noise_" + scale.substr(0, scale.find(':')));
+    const fs::path clean = clean_h264_ts(dir, scale), noisy = dir / "noisy.ts";
+    EXPECT_TRUE(analyse(clean, "corruption").empty());
+    // The bsf sees timestamps already rebased to the start of the file.
+    ffmpeg({"-i", clean.string(), "-c", "copy", "-bsf:v", "noise=amount=if(between(pts*tb\\,4\\,4.49)\\,200\\,0)",
+            noisy.string()});
+    const auto got = analyse(noisy, "corruption");
+    // Damage starts with the first hit picture (one in 200 bytes: the first
+    // picture of the window is hit), and lasts to the IDR at 5.0.
+    expect_one(got, 4.0, 5.0, 0.2, kTol);
+    EXPECT_EQ(got[0].start_event["details"]["evidence"], "decoder");
+  }
 }
 
 // Transport packet loss: every fourth 188-byte packet of the video PID lost
@@ -246,5 +250,37 @@ TEST(VideoDetectors, DroppedTsPacketsAreCorruptionUntilTheNextIdr) {
                 got[0].start_event["details"]["corrupt_frames"].get<int>(),
             0);
 }
+
+// The same black and freeze at broadcast sizes: the analysis luma is made by
+// a different path at each (1920: the 4x4 box kernel, 1280: libswscale's
+// area filter for the factor 3, 960: the 2x2 kernel), and the detectors'
+// thresholds must hold on all of them. Animated feature footage, 23.976 fps
+// up-converted to 25 (one repeated picture a second), H.264.
+class BroadcastSizes : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BroadcastSizes, BlackWithLogoAndAHeldPictureGiveExactIntervals) {
+  if (!fs::exists(kData + "Megamind.avi")) GTEST_SKIP() << "opencv-doc footage not installed";
+  const std::string size = GetParam();
+  const fs::path dir = scratch_dir("size_" + size), clip = dir / "clip.mp4";
+  std::string scale = size;
+  scale[scale.find('x')] = ':';
+  ffmpeg({"-stream_loop", "1", "-i", kData + "Megamind.avi", "-t", "13", "-an", "-filter_complex",
+          "[0:v]fps=25,scale=" + scale + ",setsar=1,drawbox=enable='between(t,3,5.5)':color=black:t=fill,"
+          "drawbox=x=iw*0.85:y=ih*0.05:w=iw*0.1:h=ih*0.08:color=white@1:t=fill,"  // the logo, 0.8 %
+          "split[a][b];[a][b]freezeframes=first=200:last=274:replace=200",
+          "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "50", "-pix_fmt", "yuv420p", clip.string()});
+  const fs::path events = clip.string() + ".jsonl";
+  ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
+  const auto all = read_events(events);
+  // Black pictures are t = 3.00 .. 5.48; the first picture after is at 5.52.
+  expect_one(defects(all, "black"), 3.0, 5.52);
+  // freezeframes counts from 1: pictures 201..275 (0-based) are one picture
+  // (framemd5 shows it), so the hold is 8.04 .. 11.00 and 11.04 is new.
+  expect_one(defects(all, "freeze"), 8.04, 11.04);
+  EXPECT_TRUE(defects(all, "corruption").empty()) << describe(defects(all, "corruption"));
+  EXPECT_TRUE(defects(all, "test_pattern").empty()) << describe(defects(all, "test_pattern"));
+}
+
+INSTANTIATE_TEST_SUITE_P(VideoDetectors, BroadcastSizes, ::testing::Values("1920x1080", "1280x720", "960x540"));
 
 }  // namespace
