@@ -49,8 +49,9 @@ class Detector {
   virtual void finish(double /*end_media_time_s*/, ObservationSink& /*out*/) {}
   // Figures for stream.summary (merged at the top level, e.g. {"loudness": {...}}).
   virtual nlohmann::json summary() const { return nullptr; }
-  // Live figures for /status and metrics (levels, loudness); cheap, any thread
-  // may call it between frames on the detector's own strand.
+  // Live figures for /status and metrics (levels, loudness), or null. Called
+  // by the host on the detector's own strand between frames, at most four
+  // times a second while the HTTP server is on; keep it cheap.
   virtual nlohmann::json levels() const { return nullptr; }
 };
 

@@ -64,6 +64,11 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
     if (d.info->media & kVideo) video_types.insert(d.info->types.begin(), d.info->types.end());
   }
   telemetry_->set_types(std::move(types), std::move(video_types));
+  bool loudness_detector = false;
+  for (const auto& d : cfg_.detectors) loudness_detector = loudness_detector || (d.enabled && d.info->name == "loudness");
+  telemetry_->set_detector_loudness(loudness_detector);
+  // Four refreshes a second: the status page polls once a second.
+  dispatcher_->publish_levels(0.25);
   telemetry_->set_probe([this] {
     PipelineTelemetry p;
     auto& st = source_.stats();
@@ -74,8 +79,9 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
     p.discontinuities = st.discontinuities;
     for (size_t i = 0; i < dispatcher_->slots().size(); ++i) {
       const auto& ss = dispatcher_->stats(i);
-      DetectorTelemetry d{dispatcher_->slots()[i].name, ss.processed, ss.dropped, ss.errors, ss.busy_ns / 1e9, {}};
+      DetectorTelemetry d{dispatcher_->slots()[i].name, ss.processed, ss.dropped, ss.errors, ss.busy_ns / 1e9, {}, nullptr};
       for (const auto& b : ss.time_buckets) d.buckets.push_back(b);
+      d.levels = dispatcher_->levels(i);
       p.detectors.push_back(std::move(d));
     }
     return p;

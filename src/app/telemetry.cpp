@@ -90,16 +90,23 @@ void Telemetry::on_video(const std::shared_ptr<const VideoFrame>& frame) {
     history_.pop_front();
 }
 
+void Telemetry::set_detector_loudness(bool on) {
+  std::lock_guard lk(mu_);
+  detector_loudness_ = on;
+  if (on) destroy_loudness(loudness_);
+}
+
 void Telemetry::on_audio(const AudioBlock& block) {
   last_media_ms_ = steady_ms();
   input_up_ = true;
   const int channels = block.channels(), samples = block.samples(), rate = block.sample_rate();
   if (channels <= 0 || samples <= 0 || rate <= 0) return;
   std::lock_guard lk(mu_);
-  if (!loudness_ || loudness_rate_ != rate || loudness_channels_ != channels) {
+  if (loudness_rate_ != rate || loudness_channels_ != channels || (!loudness_ && !detector_loudness_)) {
     destroy_loudness(loudness_);
-    loudness_ = ebur128_init(static_cast<unsigned>(channels), static_cast<unsigned long>(rate),
-                             EBUR128_MODE_M | EBUR128_MODE_S | EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
+    loudness_ = detector_loudness_ ? nullptr
+                                   : ebur128_init(static_cast<unsigned>(channels), static_cast<unsigned long>(rate),
+                                                  EBUR128_MODE_M | EBUR128_MODE_S | EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
     loudness_rate_ = rate;
     loudness_channels_ = channels;
     peak_acc_.assign(static_cast<std::size_t>(channels), 0.0);
@@ -216,6 +223,26 @@ TelemetrySnapshot Telemetry::snapshot() const {
   // thread never waits for it.
   std::lock_guard pl(probe_mu_);
   if (probe_) s.pipeline = probe_();
+  bool from_detector = false;
+  {
+    std::lock_guard lk(mu_);
+    from_detector = detector_loudness_;
+  }
+  if (from_detector) {
+    const auto lufs = [](const nlohmann::json& l, const char* key) -> std::optional<double> {
+      const auto it = l.find(key);
+      if (it == l.end() || !it->is_number()) return std::nullopt;
+      return it->get<double>();
+    };
+    for (const auto& d : s.pipeline.detectors) {
+      if (!d.levels.is_object() || !d.levels.contains("loudness") || !d.levels["loudness"].is_object()) continue;
+      const nlohmann::json& l = d.levels["loudness"];
+      s.momentary_lufs = lufs(l, "momentary_lufs");
+      s.short_term_lufs = lufs(l, "short_term_lufs");
+      s.integrated_lufs = lufs(l, "integrated_lufs");
+      break;
+    }
+  }
   return s;
 }
 

@@ -31,6 +31,7 @@ struct DetectorTelemetry {
   std::uint64_t processed = 0, dropped = 0, errors = 0;
   double busy_s = 0;
   std::vector<std::uint64_t> buckets;  // per kProcessingBucketsS (dispatcher.hpp), then +Inf; not cumulative
+  nlohmann::json levels;               // the detector's latest Detector::levels() (null: none)
 };
 
 // Figures the pipeline owns, read on demand through a probe the Monitor sets.
@@ -70,6 +71,9 @@ class Telemetry {
 
   // --- written by the Monitor (decode thread) ---
   void set_types(std::set<std::string> all_types, std::set<std::string> video_types);
+  // The loudness detector runs and publishes its figures (levels()["loudness"]):
+  // the status page shows those instead of metering loudness a second time.
+  void set_detector_loudness(bool on);
   void set_probe(std::function<PipelineTelemetry()> probe);
   void set_format(const StreamInfo& info);
   void set_input_up(bool up);
@@ -134,6 +138,7 @@ class Telemetry {
   std::vector<double> peak_acc_, square_acc_;
   std::size_t acc_samples_ = 0;
   void* loudness_ = nullptr;  // ebur128_state* (its header is C, kept out of ours)
+  bool detector_loudness_ = false;
   std::vector<float> interleaved_;
   int loudness_rate_ = 0, loudness_channels_ = 0;
 };

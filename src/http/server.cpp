@@ -205,7 +205,10 @@ nlohmann::json render_status(const TelemetrySnapshot& s) {
                                {"integrated_lufs", opt(s.integrated_lufs)}}}};
   nlohmann::json detectors = nlohmann::json::object();
   for (const auto& d : s.pipeline.detectors)
+  {
     detectors[d.name] = {{"processed", d.processed}, {"dropped", d.dropped}, {"errors", d.errors}, {"cpu_s", d.busy_s}};
+    if (!d.levels.is_null()) detectors[d.name]["levels"] = d.levels;
+  }
   j["detectors"] = detectors;
   nlohmann::json notifiers = nlohmann::json::object();
   for (const auto& [name, c] : s.notifiers)

@@ -29,6 +29,7 @@ Dispatcher::Dispatcher(std::vector<DetectorSlot> slots, EventEngine& engine, Mod
       inflight_(slots_.size(), 0), pool_(static_cast<size_t>(pool_threads(threads))) {
   for (size_t i = 0; i < slots_.size(); ++i) {
     stats_.push_back(std::make_unique<SlotStats>());
+    published_.push_back(std::make_unique<Published>());
     strands_.push_back(boost::asio::make_strand(pool_.get_executor()));
   }
 }
@@ -79,6 +80,24 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
         ++bucket;
       ++stats_[i]->time_buckets[bucket];
       ++stats_[i]->processed;
+      if (const std::int64_t every_ns = levels_every_ns_.load(); every_ns > 0) {
+        // Between frames, on the detector's own strand: the only place its
+        // state may be read.
+        Published& p = *published_[i];
+        const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch()).count();
+        if (now_ns >= p.next_ns) {
+          p.next_ns = now_ns + every_ns;
+          nlohmann::json fresh;
+          try {
+            fresh = slots_[i].detector->levels();
+          } catch (const std::exception& e) {
+            if (stats_[i]->errors++ == 0) spdlog::error("detector {} levels() failed: {}", slots_[i].name, e.what());
+          }
+          std::lock_guard lk(p.mu);
+          p.levels = std::move(fresh);
+        }
+      }
       complete(i, seq, std::move(sink.seen));
     });
   }
@@ -170,19 +189,14 @@ nlohmann::json Dispatcher::summaries() {
   return all;
 }
 
-nlohmann::json Dispatcher::levels() {
-  nlohmann::json all = nlohmann::json::object();
-  std::vector<std::future<nlohmann::json>> parts;
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    auto p = std::make_shared<std::promise<nlohmann::json>>();
-    parts.push_back(p->get_future());
-    boost::asio::post(strands_[i], [this, i, p] { p->set_value(slots_[i].detector->levels()); });
-  }
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    nlohmann::json j = parts[i].get();
-    if (!j.is_null()) all[slots_[i].name] = std::move(j);
-  }
-  return all;
+void Dispatcher::publish_levels(double every_s) {
+  levels_every_ns_ = static_cast<std::int64_t>(every_s * 1e9);
+}
+
+nlohmann::json Dispatcher::levels(size_t slot) const {
+  const Published& p = *published_[slot];
+  std::lock_guard lk(p.mu);
+  return p.levels;
 }
 
 void Dispatcher::with_engine(const std::function<void(EventEngine&)>& fn) {

@@ -68,8 +68,12 @@ class Dispatcher {
   void finish(double end_media_time_s);
   // Detectors' summary() figures merged into one object (after finish()).
   nlohmann::json summaries();
-  // Detectors' live levels, keyed by detector name (runs on their strands).
-  nlohmann::json levels();
+  // Live figures (Detector::levels()) for the status page and metrics. Off
+  // by default; once on, each detector's strand refreshes its figures after a
+  // call at most every `every_s`, so readers never wait for a detector.
+  void publish_levels(double every_s);
+  // The latest published figures, keyed by detector name (null: none).
+  nlohmann::json levels(size_t slot) const;
 
   // Runs `fn` with the engine under the dispatcher's lock (status, metrics).
   void with_engine(const std::function<void(EventEngine&)>& fn);
@@ -95,6 +99,13 @@ class Dispatcher {
 
   std::vector<DetectorSlot> slots_;
   std::vector<std::unique_ptr<SlotStats>> stats_;
+  struct Published {
+    mutable std::mutex mu;
+    nlohmann::json levels;
+    std::int64_t next_ns = 0;  // steady clock; strand only
+  };
+  std::vector<std::unique_ptr<Published>> published_;
+  std::atomic<std::int64_t> levels_every_ns_{0};
   EventEngine& engine_;
   std::atomic<Mode> mode_;
   int queue_frames_;

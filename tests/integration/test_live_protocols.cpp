@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 void sleep_s(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
 
-const std::string kBase = "detectors:\n  corruption:\n    enabled: false\n";
+const std::string kBase = "";
 
 // SIGTERM, exit 0 within 5 s, a summary at the end; returns the events.
 std::vector<nlohmann::json> stop_avmon(Child& avmon, EventWatch& watch) {

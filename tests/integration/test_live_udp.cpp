@@ -17,11 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-// The corruption detector's picture heuristics are not what these tests are
-// about (and flag the synthetic clip's sharp edges): leave it out.
+// Every detector runs, corruption included: a clean feed on loopback must
+// give no corruption event, across outages and format changes too.
 const char* kLiveConfig =
-    "input:\n  signal_loss_timeout_s: 2\n  options:\n    fifo_size: \"100000\"\n    overrun_nonfatal: \"1\"\n"
-    "detectors:\n  corruption:\n    enabled: false\n";
+    "input:\n  signal_loss_timeout_s: 2\n  options:\n    fifo_size: \"100000\"\n    overrun_nonfatal: \"1\"\n";
 
 std::string udp_in(int port) { return "udp://127.0.0.1:" + std::to_string(port); }
 std::string udp_out(int port) { return "udp://127.0.0.1:" + std::to_string(port) + "?pkt_size=1316"; }

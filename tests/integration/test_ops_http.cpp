@@ -72,6 +72,13 @@ TEST(OpsHttp, MetricsHealthStatusAndThumbnailsWhileAnalysing) {
   EXPECT_EQ(status["format"]["width"], 320);
   EXPECT_EQ(status["levels"]["channels"].size(), 2u);
   EXPECT_TRUE(status["levels"]["loudness"]["momentary_lufs"].is_number());
+  // Loudness is metered once, by the loudness detector: the page's figures
+  // are the detector's own (published from its strand), not a second meter.
+  const auto& published = status["detectors"]["loudness"]["levels"]["loudness"];
+  ASSERT_TRUE(published["integrated_lufs"].is_number()) << status.dump();
+  EXPECT_NEAR(status["levels"]["loudness"]["integrated_lufs"].get<double>(), published["integrated_lufs"].get<double>(), 0.06);  // the page rounds to 0.1
+  EXPECT_EQ(status["detectors"]["silence"]["levels"]["audio_levels"]["channels"].size(), 2u) << status.dump();
+  EXPECT_FALSE(status["detectors"]["black"].contains("levels"));  // it has none to publish
   nlohmann::json black;
   for (const auto& d : status["active_defects"])
     if (d["type"] == "black") black = d;
@@ -97,6 +104,26 @@ TEST(OpsHttp, MetricsHealthStatusAndThumbnailsWhileAnalysing) {
     if (e["kind"] == "defect.start" && e["type"] == "black") {
       EXPECT_EQ(e["details"]["thumbnail"], thumb);
     }
+}
+
+TEST(OpsHttp, LoudnessIsStillMeteredWithTheLoudnessDetectorOff) {
+  auto dir = scratch_dir("http-no-loudness");
+  auto clip = make_clip(dir, "quiet.mp4", 6, "null");
+  auto cfg = dir / "avmon.yaml";
+  {
+    std::ofstream(cfg) << "detectors:\n  loudness:\n    enabled: false\n";
+  }
+  RunningAvmon avmon(dir, clip, {"--config", cfg.string()});
+  ASSERT_TRUE(wait_for_port(avmon.port, 15)) << avmon.proc->err();
+  nlohmann::json status;
+  ASSERT_TRUE(wait_until([&] {
+    status = avmon.status();
+    return status.is_object() && status["levels"]["loudness"]["momentary_lufs"].is_number();
+  }, 10)) << status.dump();
+  EXPECT_FALSE(status["detectors"].contains("loudness"));
+  EXPECT_LT(status["levels"]["loudness"]["momentary_lufs"].get<double>(), -5.0);
+  EXPECT_GT(status["levels"]["loudness"]["momentary_lufs"].get<double>(), -60.0);
+  ASSERT_EQ(avmon.proc->wait(30), 0) << avmon.proc->err();
 }
 
 TEST(OpsHttp, HealthzStaysUpWhileTheInputIsDown) {
