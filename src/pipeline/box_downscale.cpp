@@ -1,6 +1,7 @@
 #include "pipeline/box_downscale.hpp"
 
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define AVMON_BOX_X86 1
@@ -200,6 +201,105 @@ AVMON_AVX2 void avx2_x8(const std::uint8_t* src, int stride, int out_w, int out_
   }
 }
 
+// --- Any other factor (720p: 3) ---------------------------------------------
+// Rows are summed into 16-bit column sums with SSE2, then each output adds
+// `factor` neighbouring sums; with the factor known at compile time the
+// rounding division is a multiply. About half of libswscale's cost for the
+// non-power-of-two ratios, where swscale has no fast path.
+template <int kFactor>
+void sse2_any(const std::uint8_t* src, int stride, int factor_at_run_time, int out_w, int out_h, std::uint8_t* dst,
+              int dst_stride) {
+  const int factor = kFactor > 0 ? kFactor : factor_at_run_time;
+  const int used_w = out_w * factor;
+  const unsigned n = static_cast<unsigned>(factor * factor);
+  thread_local std::vector<std::uint16_t> column_sums;
+  column_sums.resize(static_cast<size_t>(used_w) + 16);
+  std::uint16_t* acc = column_sums.data();
+  const __m128i zero = _mm_setzero_si128();
+  for (int oy = 0; oy < out_h; ++oy) {
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(factor * oy) * stride;
+    int x = 0;
+    for (; x + 16 <= used_w; x += 16) {
+      __m128i lo = zero, hi = zero;
+      for (int r = 0; r < factor; ++r) {
+        const __m128i v = load16(r0 + static_cast<std::ptrdiff_t>(r) * stride + x);
+        lo = _mm_add_epi16(lo, _mm_unpacklo_epi8(v, zero));
+        hi = _mm_add_epi16(hi, _mm_unpackhi_epi8(v, zero));
+      }
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x), lo);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x + 8), hi);
+    }
+    for (; x < used_w; ++x) {
+      unsigned sum = 0;
+      for (int r = 0; r < factor; ++r) sum += r0[static_cast<std::ptrdiff_t>(r) * stride + x];
+      acc[x] = static_cast<std::uint16_t>(sum);  // <= 255 * 32: the analysis width keeps factors small
+    }
+    std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
+    const std::uint16_t* a = acc;
+    for (int ox = 0; ox < out_w; ++ox, a += factor) {
+      unsigned sum = 0;
+      for (int i = 0; i < factor; ++i) sum += a[i];
+      d[ox] = static_cast<std::uint8_t>((sum + n / 2) / n);
+    }
+  }
+}
+
+// Factor 3 with SSSE3: after the same column sums, the sums of three
+// neighbouring columns are taken at every position (three unaligned loads),
+// divided by nine with a 16-bit high multiply ((s + 4) * 7282 >> 16 is
+// (s + 4) / 9 exactly for every s up to 20000; a box sums to at most 2295),
+// and every third result is gathered with pshufb: 16 outputs at a time.
+__attribute__((target("ssse3"))) void ssse3_x3(const std::uint8_t* src, int stride, int out_w, int out_h,
+                                              std::uint8_t* dst, int dst_stride) {
+  const int used_w = out_w * 3;
+  thread_local std::vector<std::uint16_t> column_sums;
+  column_sums.resize(static_cast<size_t>(used_w) + 16);  // the last sliding sums read two past the end
+  std::uint16_t* acc = column_sums.data();
+  const __m128i zero = _mm_setzero_si128(), four = _mm_set1_epi16(4), ninth = _mm_set1_epi16(7282);
+  const __m128i pick0 = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m128i pick1 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
+  const __m128i pick2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
+  const auto load8x16 = [](const std::uint16_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); };
+  for (int oy = 0; oy < out_h; ++oy) {
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(3 * oy) * stride;
+    const std::uint8_t* r1 = r0 + stride;
+    const std::uint8_t* r2 = r1 + stride;
+    int x = 0;
+    for (; x + 16 <= used_w; x += 16) {
+      const __m128i a = load16(r0 + x), b = load16(r1 + x), c = load16(r2 + x);
+      const __m128i lo = _mm_add_epi16(_mm_add_epi16(_mm_unpacklo_epi8(a, zero), _mm_unpacklo_epi8(b, zero)),
+                                       _mm_unpacklo_epi8(c, zero));
+      const __m128i hi = _mm_add_epi16(_mm_add_epi16(_mm_unpackhi_epi8(a, zero), _mm_unpackhi_epi8(b, zero)),
+                                       _mm_unpackhi_epi8(c, zero));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x), lo);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x + 8), hi);
+    }
+    for (; x < used_w; ++x) acc[x] = static_cast<std::uint16_t>(r0[x] + r1[x] + r2[x]);
+    std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
+    int ox = 0;
+    for (; ox + 16 <= out_w; ox += 16) {
+      const std::uint16_t* base = acc + 3 * ox;
+      // Sliding three-column sums over 8 positions, divided by nine.
+      const auto ninths = [&](int k) {
+        const std::uint16_t* p = base + 8 * k;
+        const __m128i sum = _mm_add_epi16(_mm_add_epi16(load8x16(p), load8x16(p + 1)), load8x16(p + 2));
+        return _mm_mulhi_epu16(_mm_add_epi16(sum, four), ninth);
+      };
+      const __m128i t0 = _mm_packus_epi16(ninths(0), ninths(1)), t1 = _mm_packus_epi16(ninths(2), ninths(3)),
+                    t2 = _mm_packus_epi16(ninths(4), ninths(5));
+      const __m128i out = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(t0, pick0), _mm_shuffle_epi8(t1, pick1)),
+                                       _mm_shuffle_epi8(t2, pick2));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + ox), out);
+    }
+    for (; ox < out_w; ++ox) d[ox] = static_cast<std::uint8_t>((acc[3 * ox] + acc[3 * ox + 1] + acc[3 * ox + 2] + 4) / 9);
+  }
+}
+
+bool cpu_has_ssse3() {
+  static const bool has = __builtin_cpu_supports("ssse3");
+  return has;
+}
+
 bool cpu_has_avx2() {
   static const bool has = __builtin_cpu_supports("avx2");
   return has;
@@ -228,7 +328,8 @@ bool box_kernel_available(BoxKernel kernel) {
 bool box_downscale(const std::uint8_t* src, int src_stride, int width, int height, int factor, std::uint8_t* dst,
                    int dst_stride, BoxKernel kernel) {
 #if defined(AVMON_BOX_X86)
-  if (factor != 2 && factor != 4 && factor != 8) return false;
+  // 16-bit column sums hold up to 257 rows of 255; wider factors are not analysis sizes.
+  if (factor < 2 || factor > 32) return false;
   if (!box_kernel_available(kernel)) return false;
   const bool avx2 = kernel == BoxKernel::Avx2 || (kernel == BoxKernel::Auto && cpu_has_avx2());
   const int out_w = width / factor, out_h = height / factor;
@@ -238,7 +339,15 @@ bool box_downscale(const std::uint8_t* src, int src_stride, int width, int heigh
   switch (factor) {
     case 2: fn = avx2 ? avx2_x2 : sse2_x2; break;
     case 4: fn = avx2 ? avx2_x4 : sse2_x4; break;
-    default: fn = avx2 ? avx2_x8 : sse2_x8; break;
+    case 8: fn = avx2 ? avx2_x8 : sse2_x8; break;
+    case 3:
+      // AVX2 CPUs all have SSSE3; asking for SSE2 gets the SSE2 kernel.
+      if (kernel != BoxKernel::Sse2 && cpu_has_ssse3())
+        ssse3_x3(src, src_stride, out_w, out_h, dst, dst_stride);
+      else
+        sse2_any<3>(src, src_stride, 3, out_w, out_h, dst, dst_stride);
+      return true;
+    default: sse2_any<0>(src, src_stride, factor, out_w, out_h, dst, dst_stride); return true;
   }
   fn(src, src_stride, out_w, out_h, dst, dst_stride);
   return true;

@@ -4,8 +4,10 @@
 // This makes the analysis luma every video detector reads. It runs on every
 // picture, so factors 2, 4 and 8 (720-, 1920- and 3840-wide pictures) have
 // SIMD kernels (SSE2, and AVX2 where the CPU has it, chosen once at run
-// time); on a 1080p picture they cost about a third of libswscale's area
-// filter. Other factors, or other CPUs, return false and the caller falls
+// time); on a 1080p picture they cost a seventh of libswscale's area filter.
+// Factor 3 (1280-wide pictures) has an SSSE3 kernel, a third of swscale's
+// cost there; other factors up to 32 sum rows with SSE2 and columns one
+// output at a time. CPUs other than x86-64 get false, and the caller falls
 // back to libswscale.
 #pragma once
 
@@ -18,7 +20,9 @@ enum class BoxKernel { Auto, Sse2, Avx2 };
 // Writes (width / factor) x (height / factor) pixels to dst (rows dst_stride
 // bytes apart); input pixels past the last whole box are not read. Returns
 // false, writing nothing, when no kernel handles this factor on this CPU (or
-// the kernel asked for is not available).
+// the kernel asked for is not available). `kernel` picks the instruction
+// set: Sse2 forces the SSE2 kernels (tests); the AVX2 choice only changes
+// factors 2, 4 and 8 (factor 3 uses SSSE3 whenever it is there).
 bool box_downscale(const std::uint8_t* src, int src_stride, int width, int height, int factor,
                    std::uint8_t* dst, int dst_stride, BoxKernel kernel = BoxKernel::Auto);
 

@@ -252,8 +252,8 @@ TEST(VideoDetectors, DroppedTsPacketsAreCorruptionUntilTheNextIdr) {
 }
 
 // The same black and freeze at broadcast sizes: the analysis luma is made by
-// a different path at each (1920: the 4x4 box kernel, 1280: libswscale's
-// area filter for the factor 3, 960: the 2x2 kernel), and the detectors'
+// a different kernel at each (1920: the 4x4 box kernel, 1280: the generic
+// kernel for the factor 3, 960: the 2x2 kernel), and the detectors'
 // thresholds must hold on all of them. Animated feature footage, 23.976 fps
 // up-converted to 25 (one repeated picture a second), H.264.
 class BroadcastSizes : public ::testing::TestWithParam<std::string> {};

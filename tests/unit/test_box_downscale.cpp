@@ -41,7 +41,9 @@ TEST(BoxDownscale, EveryKernelMatchesTheReferenceBitForBit) {
   struct Case { int w, h, factor, padding; };
   const Case cases[] = {{1920, 1080, 4, 64}, {720, 576, 2, 0}, {3840, 2160, 8, 32}, {1918, 1078, 4, 3},
                         {1440, 1080, 4, 0},  {133, 37, 2, 5},  {257, 65, 8, 1},     {61, 9, 4, 0},
-                        {8, 8, 8, 0},        {2, 2, 2, 0}};
+                        {8, 8, 8, 0},        {2, 2, 2, 0},       {1280, 720, 3, 0},  {1366, 768, 3, 2},
+                        {2560, 1440, 6, 0},  {1000, 50, 5, 9},  {2048, 858, 5, 0},  {100, 100, 7, 0},
+                        {64, 96, 32, 0}};
   unsigned seed = 1;
   for (const Case& c : cases) {
     const Plane p = random_plane(c.w, c.h, c.padding, seed++);
@@ -72,8 +74,9 @@ TEST(BoxDownscale, RoundsHalvesUpLikeTheReference) {
 }
 
 TEST(BoxDownscale, FactorsWithoutAKernelAreLeftToTheCaller) {
-  std::vector<std::uint8_t> src(90 * 30, 7), dst(30 * 10, 0);
-  EXPECT_FALSE(box_downscale(src.data(), 90, 90, 30, 3, dst.data(), 30));
+  std::vector<std::uint8_t> src(66 * 33, 7), dst(2, 0);
+  EXPECT_FALSE(box_downscale(src.data(), 66, 66, 33, 33, dst.data(), 2));  // column sums would overflow
+  EXPECT_FALSE(box_downscale(src.data(), 66, 66, 33, 1, dst.data(), 2));
   EXPECT_EQ(dst[0], 0);  // nothing written
 }
 
