@@ -143,7 +143,8 @@ class Telemetry {
   int loudness_rate_ = 0, loudness_channels_ = 0;
 };
 
-// Encodes a BGR picture as JPEG (OpenCV imgcodecs).
+// Encodes a BGR picture as a baseline JPEG (libavcodec's MJPEG encoder);
+// `quality` as in libjpeg, 1..100. Empty on failure.
 std::string encode_jpeg(const cv::Mat& bgr, int quality = 80);
 
 }  // namespace avmon

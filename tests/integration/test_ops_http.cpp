@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include "app/telemetry.hpp"
 #include "integration/ops/support.hpp"
 #include "support/run.hpp"
 
@@ -104,6 +105,35 @@ TEST(OpsHttp, MetricsHealthStatusAndThumbnailsWhileAnalysing) {
     if (e["kind"] == "defect.start" && e["type"] == "black") {
       EXPECT_EQ(e["details"]["thumbnail"], thumb);
     }
+}
+
+TEST(OpsThumbnails, JpegDecodesBackToThePictureWithItsColoursAndLevels) {
+  // Colour patches and the two ends of the range, at an odd size: an
+  // independent decoder (OpenCV's libjpeg) must give them back.
+  cv::Mat bgr(135, 281, CV_8UC3, cv::Scalar(128, 128, 128));
+  bgr(cv::Rect(0, 0, 60, 60)).setTo(cv::Scalar(0, 0, 255));      // red
+  bgr(cv::Rect(60, 0, 60, 60)).setTo(cv::Scalar(0, 255, 0));     // green
+  bgr(cv::Rect(120, 0, 60, 60)).setTo(cv::Scalar(255, 0, 0));    // blue
+  bgr(cv::Rect(0, 70, 100, 60)).setTo(cv::Scalar(0, 0, 0));      // black
+  bgr(cv::Rect(120, 70, 100, 60)).setTo(cv::Scalar(255, 255, 255));  // white
+  const std::string jpeg = avmon::encode_jpeg(bgr, 80);
+  ASSERT_GT(jpeg.size(), 100u);
+  EXPECT_EQ(jpeg.substr(0, 2), "\xFF\xD8");
+  const cv::Mat back = cv::imdecode(std::vector<unsigned char>(jpeg.begin(), jpeg.end()), cv::IMREAD_COLOR);
+  ASSERT_EQ(back.size(), bgr.size());
+  const auto patch = [&](int x, int y) { return cv::mean(back(cv::Rect(x + 15, y + 15, 30, 30))); };
+  const cv::Scalar red = patch(0, 0), green = patch(60, 0), blue = patch(120, 0);
+  EXPECT_GT(red[2], 230);
+  EXPECT_LT(red[1], 25);
+  EXPECT_GT(green[1], 230);
+  EXPECT_LT(green[2], 25);
+  EXPECT_GT(blue[0], 230);
+  EXPECT_LT(blue[2], 25);
+  EXPECT_LT(patch(20, 70)[1], 4);     // black stays black (full range, not 16)
+  EXPECT_GT(patch(140, 70)[1], 251);  // white stays white (not 235)
+  EXPECT_NEAR(patch(230, 70)[0], 128, 3);  // mid grey
+  EXPECT_TRUE(avmon::encode_jpeg(cv::Mat(), 80).empty());
+  EXPECT_TRUE(avmon::encode_jpeg(cv::Mat(10, 10, CV_8UC1), 80).empty());
 }
 
 TEST(OpsHttp, LoudnessIsStillMeteredWithTheLoudnessDetectorOff) {
