@@ -20,8 +20,10 @@ namespace {
 
 // 8x8 blocks at analysis size (about 60x34 of them): large enough that noise
 // averages out in a block's mean, small enough that a logo's surroundings
-// still count as black.
+// still count as black. Statistics come from every other row of a block,
+// i.e. kBlockRows rows of luma_even_rows().
 constexpr int kBlock = 8;
+constexpr int kBlockRows = kBlock / 2;
 
 }  // namespace
 
@@ -29,7 +31,7 @@ void BlackAnalyser::layout(int cols, int rows) {
   cols_ = cols;
   rows_ = rows;
   bw_ = cols / kBlock;
-  bh_ = rows / kBlock;
+  bh_ = rows / kBlockRows;
   const size_t n = static_cast<size_t>(bw_) * static_cast<size_t>(bh_);
   excluded_.assign(n, 0);
   block_mean_.assign(n, 0.f);
@@ -46,13 +48,13 @@ void BlackAnalyser::layout(int cols, int rows) {
 
 BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
   BlackVerdict v;
-  if (luma.empty() || luma.type() != CV_8UC1 || luma.cols < kBlock || luma.rows < kBlock) return v;
+  if (luma.empty() || luma.type() != CV_8UC1 || luma.cols < kBlock || luma.rows < kBlockRows) return v;
   if (luma.cols != cols_ || luma.rows != rows_) layout(luma.cols, luma.rows);
 
   // Block means and deviations (from every other row: enough for noise
   // statistics); a histogram of the means (1/4-level bins) gives the
   // picture's black reference without sorting.
-  constexpr double inv_n = 1.0 / (kBlock * kBlock / 2);
+  constexpr double inv_n = 1.0 / (kBlock * kBlockRows);
   int hist[1024] = {0};
   int analysed = 0;
   double mean_sum = 0;
@@ -64,8 +66,8 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
 #if defined(__SSE2__)
       const __m128i zero = _mm_setzero_si128();
       __m128i vsum = zero, vsq = zero;
-      for (int y = 0; y < kBlock; y += 2) {
-        const __m128i px = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(luma.ptr<unsigned char>(by * kBlock + y) + bx * kBlock));
+      for (int y = 0; y < kBlockRows; ++y) {
+        const __m128i px = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(luma.ptr<unsigned char>(by * kBlockRows + y) + bx * kBlock));
         vsum = _mm_add_epi32(vsum, _mm_sad_epu8(px, zero));
         const __m128i w16 = _mm_unpacklo_epi8(px, zero);
         vsq = _mm_add_epi32(vsq, _mm_madd_epi16(w16, w16));
@@ -75,8 +77,8 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
       vsq = _mm_add_epi32(vsq, _mm_shuffle_epi32(vsq, _MM_SHUFFLE(2, 3, 0, 1)));
       sq = static_cast<unsigned>(_mm_cvtsi128_si32(vsq));
 #else
-      for (int y = 0; y < kBlock; y += 2) {
-        const unsigned char* row = luma.ptr<unsigned char>(by * kBlock + y) + bx * kBlock;
+      for (int y = 0; y < kBlockRows; ++y) {
+        const unsigned char* row = luma.ptr<unsigned char>(by * kBlockRows + y) + bx * kBlock;
         for (int x = 0; x < kBlock; ++x) {
           sum += row[x];
           sq += static_cast<unsigned>(row[x]) * row[x];
@@ -150,7 +152,7 @@ BlackDetector::BlackDetector(const Options& o) : analyser_(params_from(o)) {}
 void BlackDetector::configure(const StreamInfo&) {}
 
 void BlackDetector::on_video(const VideoFrame& frame, ObservationSink& out) {
-  const BlackVerdict v = analyser_.analyse(frame.luma(), black_level_of(frame));
+  const BlackVerdict v = analyser_.analyse(frame.luma_even_rows(), black_level_of(frame));
   Observation obs;
   obs.type = "black";
   obs.media_time_s = frame.media_time_s();

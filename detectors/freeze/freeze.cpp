@@ -16,6 +16,7 @@ namespace avmon::video {
 namespace {
 
 constexpr int kBlock = 8;          // analysis-size block: ~60x34 blocks on a 480-px picture
+constexpr int kBlockRows = kBlock / 2;  // ... of which every other row is read (luma_even_rows())
 constexpr size_t kLiveWindow = 25; // pictures of live-noise history (about 1 s)
 constexpr double kConfirmHold_s = 1.0;
 constexpr double kMaxNoiseThreshold = 10.0;  // 8-bit levels
@@ -51,17 +52,18 @@ void hold(const cv::Mat& luma, cv::Mat& keep) {
 
 }  // namespace
 
-// Mean |a - b| per 8x8 block, from every other row of the block: motion and
-// noise statistics do not need every row, and this runs on every picture.
+// Mean |a - b| per 8x8 block, from every other row of the block (the
+// pictures are luma_even_rows()): motion and noise statistics do not need
+// every row, and this runs on every picture.
 void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector<float>& out) {
-  const int bw = a.cols / kBlock, bh = a.rows / kBlock;
+  const int bw = a.cols / kBlock, bh = a.rows / kBlockRows;
   out.assign(static_cast<size_t>(bw) * static_cast<size_t>(bh), 0.f);
   std::vector<unsigned>& acc = acc_;
   acc.resize(static_cast<size_t>(bw));
-  constexpr float inv_n = 1.f / (kBlock * kBlock / 2);
+  constexpr float inv_n = 1.f / (kBlock * kBlockRows);
   for (int by = 0; by < bh; ++by) {
     std::fill(acc.begin(), acc.end(), 0u);
-    for (int y = by * kBlock; y < (by + 1) * kBlock; y += 2) {
+    for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
       const unsigned char* pa = a.ptr<unsigned char>(y);
       const unsigned char* pb = b.ptr<unsigned char>(y);
       int bx = 0;
@@ -91,7 +93,7 @@ void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector
 // picture re-encoded at each key picture changes most where it is textured);
 // motion changes a block by about its detail or more. Returns the picture's mean.
 double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& out) {
-  const int bw = luma.cols / kBlock, bh = luma.rows / kBlock;
+  const int bw = luma.cols / kBlock, bh = luma.rows / kBlockRows;
   out.assign(static_cast<size_t>(bw) * static_cast<size_t>(bh), 0.f);
   double total = 0;
   for (int by = 0; by < bh; ++by)
@@ -100,11 +102,11 @@ double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& o
       // block looks at its own last-but-one column instead.
       const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
       unsigned s = 0;
-      for (int y = by * kBlock; y < (by + 1) * kBlock; y += 2) {
+      for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
         const unsigned char* p = luma.ptr<unsigned char>(y);
         for (int x = x0; x < last; ++x) s += static_cast<unsigned>(std::abs(p[x] - p[x + 1]));
       }
-      const float a = static_cast<float>(s) / static_cast<float>((last - x0) * kBlock / 2);
+      const float a = static_cast<float>(s) / static_cast<float>((last - x0) * kBlockRows);
       out[static_cast<size_t>(by * bw + bx)] = a;
       total += a;
     }
@@ -114,7 +116,7 @@ double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& o
 FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   FreezeVerdict v;
   if (!has_ref_ || luma.size() != ref_.size() || luma.type() != ref_.type() || luma.cols < kBlock ||
-      luma.rows < kBlock) {
+      luma.rows < kBlockRows) {
     hold(luma, ref_);
     hold(luma, prev_);
     ref_activity_ = block_activity(ref_, ref_block_activity_);
@@ -200,7 +202,7 @@ void FreezeDetector::on_discontinuity(double) {
 
 void FreezeDetector::on_video(const VideoFrame& frame, ObservationSink& out) {
   const DecodeInfo& di = frame.decode_info();
-  const FreezeVerdict v = analyser_.analyse(frame.luma(), di.key_frame || di.pict_type == 'I');
+  const FreezeVerdict v = analyser_.analyse(frame.luma_even_rows(), di.key_frame || di.pict_type == 'I');
   const double t = frame.media_time_s();
   Observation obs;
   obs.type = "freeze";

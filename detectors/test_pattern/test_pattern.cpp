@@ -117,9 +117,10 @@ BarsVerdict BarsAnalyser::analyse_luma(const cv::Mat& luma) {
   return v;
 }
 
-void BarsAnalyser::analyse_colour(const cv::Mat& bgr, int luma_cols, BarsVerdict& v) {
-  if (bgr.empty() || bgr.type() != CV_8UC3 || luma_cols <= 0) return;
-  const double sx = static_cast<double>(bgr.cols) / luma_cols;
+void BarsAnalyser::analyse_colour(const cv::Mat& bgr, cv::Size luma_size, BarsVerdict& v) {
+  if (bgr.empty() || bgr.type() != CV_8UC3 || luma_size.width <= 0 || luma_size.height <= 0) return;
+  const double sx = static_cast<double>(bgr.cols) / luma_size.width;
+  const double sy = static_cast<double>(bgr.rows) / luma_size.height;
   std::string classes;
   for (const Segment& s : run_) {
     // The middle half of the bar, away from edge ringing.
@@ -128,7 +129,7 @@ void BarsAnalyser::analyse_colour(const cv::Mat& bgr, int luma_cols, BarsVerdict
     double b = 0, g = 0, r = 0;
     int n = 0;
     for (int row : rows_) {
-      const int yy = std::min(bgr.rows - 1, row);  // bgr() and luma() share the analysis size
+      const int yy = std::min(bgr.rows - 1, static_cast<int>(row * sy));
       const cv::Vec3b* p = bgr.ptr<cv::Vec3b>(yy);
       for (int x = x0; x < x1 && x < bgr.cols; ++x, ++n) {
         b += p[x][0];
@@ -166,7 +167,7 @@ TestPatternDetector::TestPatternDetector(const Options& o)
                                   static_cast<int>(o.get_int("min_bars")), o.get_double("min_saturation")}) {}
 
 void TestPatternDetector::on_video(const VideoFrame& frame, ObservationSink& out) {
-  const BarsVerdict v = analyser_.analyse(frame.luma(), [&frame]() -> const cv::Mat& { return frame.bgr(); });
+  const BarsVerdict v = analyser_.analyse(frame.luma_even_rows(), [&frame]() -> const cv::Mat& { return frame.bgr(); });
   Observation obs;
   obs.type = "test_pattern";
   obs.media_time_s = frame.media_time_s();

@@ -38,7 +38,7 @@ class BarsAnalyser {
   template <class BgrFn>
   BarsVerdict analyse(const cv::Mat& luma, BgrFn&& bgr) {
     BarsVerdict v = analyse_luma(luma);
-    if (v.staircase >= p_.min_bars) analyse_colour(bgr(), luma.cols, v);
+    if (v.staircase >= p_.min_bars) analyse_colour(bgr(), luma.size(), v);
     return v;
   }
 
@@ -48,7 +48,9 @@ class BarsAnalyser {
     double luma;
   };
   BarsVerdict analyse_luma(const cv::Mat& luma);
-  void analyse_colour(const cv::Mat& bgr, int luma_cols, BarsVerdict& v);
+  // `luma_size`: the picture analyse_luma() read (rows and columns map onto
+  // bgr's by proportion: luma may be every other row of the analysis size).
+  void analyse_colour(const cv::Mat& bgr, cv::Size luma_size, BarsVerdict& v);
 
   TestPatternParams p_;
   std::vector<int> rows_;             // sampled rows of the band

@@ -41,6 +41,10 @@ class VideoFrame {
   // 8-bit luma at the analysis size (a few hundred pixels wide, aspect kept),
   // full range as coded (16..235 for limited-range video). Computed once.
   virtual const cv::Mat& luma() const = 0;
+  // Rows 0, 2, 4, ... of luma() (same width, half the height rounded up),
+  // made straight from the coded plane, so half of luma()'s reads: for block
+  // statistics that sample every other row. Computed once.
+  virtual const cv::Mat& luma_even_rows() const = 0;
   // 8-bit luma at the coded size. For 8-bit planar YUV this is a header over
   // the decoder's own plane (no copy); other formats are converted once.
   virtual const cv::Mat& luma_full() const = 0;

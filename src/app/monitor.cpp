@@ -79,7 +79,7 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
     p.discontinuities = st.discontinuities;
     for (size_t i = 0; i < dispatcher_->slots().size(); ++i) {
       const auto& ss = dispatcher_->stats(i);
-      DetectorTelemetry d{dispatcher_->slots()[i].name, ss.processed, ss.dropped, ss.errors, ss.busy_ns / 1e9, {}, nullptr};
+      DetectorTelemetry d{dispatcher_->slots()[i].name, ss.processed, ss.dropped, ss.errors, ss.busy_ns / 1e9, ss.cpu_ns / 1e9, {}, nullptr};
       for (const auto& b : ss.time_buckets) d.buckets.push_back(b);
       d.levels = dispatcher_->levels(i);
       p.detectors.push_back(std::move(d));
@@ -162,7 +162,7 @@ std::string Monitor::run() {
     detectors[dispatcher_->slots()[i].name] = {{"processed", ss.processed.load()},
                                                {"dropped", ss.dropped.load()},
                                                {"errors", ss.errors.load()},
-                                               {"cpu_s", round_ms(ss.busy_ns.load() / 1e9)}};
+                                               {"cpu_s", round_ms(ss.cpu_ns.load() / 1e9)}};
   }
   s["detectors"] = detectors;
   nlohmann::json figures = dispatcher_->summaries();

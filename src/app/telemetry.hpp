@@ -29,7 +29,8 @@ namespace avmon {
 struct DetectorTelemetry {
   std::string name;
   std::uint64_t processed = 0, dropped = 0, errors = 0;
-  double busy_s = 0;
+  double busy_s = 0;                   // wall time in calls (the histogram's sum)
+  double cpu_s = 0;                    // CPU time in calls
   std::vector<std::uint64_t> buckets;  // per kProcessingBucketsS (dispatcher.hpp), then +Inf; not cumulative
   nlohmann::json levels;               // the detector's latest Detector::levels() (null: none)
 };

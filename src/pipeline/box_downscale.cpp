@@ -10,13 +10,19 @@
 
 namespace avmon {
 
+int box_rows(int height, int factor, int row_step) {
+  if (row_step <= 0) row_step = factor;
+  return height < factor ? 0 : (height - factor) / row_step + 1;
+}
+
 void box_downscale_reference(const std::uint8_t* src, int src_stride, int width, int height, int factor,
-                             std::uint8_t* dst, int dst_stride) {
-  const int out_w = width / factor, out_h = height / factor, n = factor * factor;
+                             std::uint8_t* dst, int dst_stride, int row_step) {
+  if (row_step <= 0) row_step = factor;
+  const int out_w = width / factor, out_h = box_rows(height, factor, row_step), n = factor * factor;
   for (int oy = 0; oy < out_h; ++oy)
     for (int ox = 0; ox < out_w; ++ox) {
       int sum = 0;
-      for (int y = oy * factor; y < (oy + 1) * factor; ++y)
+      for (int y = oy * row_step; y < oy * row_step + factor; ++y)
         for (int x = ox * factor; x < (ox + 1) * factor; ++x) sum += src[static_cast<std::ptrdiff_t>(y) * src_stride + x];
       dst[static_cast<std::ptrdiff_t>(oy) * dst_stride + ox] = static_cast<std::uint8_t>((sum + n / 2) / n);
     }
@@ -25,12 +31,13 @@ void box_downscale_reference(const std::uint8_t* src, int src_stride, int width,
 namespace {
 
 // The columns a kernel's vector loop leaves over at the right edge.
-void tail(const std::uint8_t* src, int src_stride, int factor, int oy, int from_ox, int out_w, std::uint8_t* dst_row) {
+// `rows` points at the box's first row.
+void tail(const std::uint8_t* rows, int src_stride, int factor, int from_ox, int out_w, std::uint8_t* dst_row) {
   const int n = factor * factor;
   for (int ox = from_ox; ox < out_w; ++ox) {
     int sum = 0;
-    for (int y = oy * factor; y < (oy + 1) * factor; ++y)
-      for (int x = ox * factor; x < (ox + 1) * factor; ++x) sum += src[static_cast<std::ptrdiff_t>(y) * src_stride + x];
+    for (int y = 0; y < factor; ++y)
+      for (int x = ox * factor; x < (ox + 1) * factor; ++x) sum += rows[static_cast<std::ptrdiff_t>(y) * src_stride + x];
     dst_row[ox] = static_cast<std::uint8_t>((sum + n / 2) / n);
   }
 }
@@ -50,10 +57,10 @@ inline __m128i pairs(__m128i v) {
   return _mm_add_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00FF)), _mm_srli_epi16(v, 8));
 }
 
-void sse2_x2(const std::uint8_t* src, int stride, int out_w, int out_h, std::uint8_t* dst, int dst_stride) {
+void sse2_x2(const std::uint8_t* src, int stride, int row_step, int out_w, int out_h, std::uint8_t* dst, int dst_stride) {
   const __m128i two = _mm_set1_epi16(2);
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(2 * oy) * stride;
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
     const std::uint8_t* r1 = r0 + stride;
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
@@ -65,7 +72,7 @@ void sse2_x2(const std::uint8_t* src, int stride, int out_w, int out_h, std::uin
       b = _mm_srli_epi16(_mm_add_epi16(b, two), 2);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(d + ox), _mm_packus_epi16(a, b));
     }
-    tail(src, stride, 2, oy, ox, out_w, d);
+    tail(r0, stride, 2, ox, out_w, d);
   }
 }
 
@@ -77,9 +84,9 @@ inline __m128i sse2_x4_chunk(const std::uint8_t* r0, std::ptrdiff_t stride, int 
   return _mm_srli_epi32(_mm_add_epi32(q, _mm_set1_epi32(8)), 4);
 }
 
-void sse2_x4(const std::uint8_t* src, int stride, int out_w, int out_h, std::uint8_t* dst, int dst_stride) {
+void sse2_x4(const std::uint8_t* src, int stride, int row_step, int out_w, int out_h, std::uint8_t* dst, int dst_stride) {
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(4 * oy) * stride;
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
     for (; ox + 16 <= out_w; ox += 16) {  // 64 input columns
@@ -88,14 +95,14 @@ void sse2_x4(const std::uint8_t* src, int stride, int out_w, int out_h, std::uin
       const __m128i hi = _mm_packs_epi32(sse2_x4_chunk(r0, stride, x + 32), sse2_x4_chunk(r0, stride, x + 48));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(d + ox), _mm_packus_epi16(lo, hi));
     }
-    tail(src, stride, 4, oy, ox, out_w, d);
+    tail(r0, stride, 4, ox, out_w, d);
   }
 }
 
-void sse2_x8(const std::uint8_t* src, int stride, int out_w, int out_h, std::uint8_t* dst, int dst_stride) {
+void sse2_x8(const std::uint8_t* src, int stride, int row_step, int out_w, int out_h, std::uint8_t* dst, int dst_stride) {
   const __m128i zero = _mm_setzero_si128(), round = _mm_set1_epi64x(32);
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(8 * oy) * stride;
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
     for (; ox + 2 <= out_w; ox += 2) {  // 16 input columns
@@ -106,7 +113,7 @@ void sse2_x8(const std::uint8_t* src, int stride, int out_w, int out_h, std::uin
       d[ox] = static_cast<std::uint8_t>(_mm_cvtsi128_si32(s));
       d[ox + 1] = static_cast<std::uint8_t>(_mm_extract_epi16(s, 4));
     }
-    tail(src, stride, 8, oy, ox, out_w, d);
+    tail(r0, stride, 8, ox, out_w, d);
   }
 }
 
@@ -124,11 +131,11 @@ AVMON_AVX2 inline __m256i pairs32(__m256i v) {
   return _mm256_add_epi16(_mm256_and_si256(v, _mm256_set1_epi16(0x00FF)), _mm256_srli_epi16(v, 8));
 }
 
-AVMON_AVX2 void avx2_x2(const std::uint8_t* src, int stride, int out_w, int out_h, std::uint8_t* dst,
-                        int dst_stride) {
+AVMON_AVX2 void avx2_x2(const std::uint8_t* src, int stride, int row_step, int out_w, int out_h,
+                        std::uint8_t* dst, int dst_stride) {
   const __m256i two = _mm256_set1_epi16(2);
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(2 * oy) * stride;
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
     const std::uint8_t* r1 = r0 + stride;
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
@@ -143,7 +150,7 @@ AVMON_AVX2 void avx2_x2(const std::uint8_t* src, int stride, int out_w, int out_
       const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + ox), packed);
     }
-    tail(src, stride, 2, oy, ox, out_w, d);
+    tail(r0, stride, 2, ox, out_w, d);
   }
 }
 
@@ -155,12 +162,12 @@ AVMON_AVX2 inline __m256i avx2_x4_chunk(const std::uint8_t* r0, std::ptrdiff_t s
   return _mm256_srli_epi32(_mm256_add_epi32(q, _mm256_set1_epi32(8)), 4);
 }
 
-AVMON_AVX2 void avx2_x4(const std::uint8_t* src, int stride, int out_w, int out_h, std::uint8_t* dst,
-                        int dst_stride) {
+AVMON_AVX2 void avx2_x4(const std::uint8_t* src, int stride, int row_step, int out_w, int out_h,
+                        std::uint8_t* dst, int dst_stride) {
   // After the two packs, dword k of the result holds outputs order[k]*4...+3.
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(4 * oy) * stride;
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
     for (; ox + 32 <= out_w; ox += 32) {  // 128 input columns
@@ -170,15 +177,15 @@ AVMON_AVX2 void avx2_x4(const std::uint8_t* src, int stride, int out_w, int out_
       const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(p01, p23), order);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + ox), packed);
     }
-    tail(src, stride, 4, oy, ox, out_w, d);
+    tail(r0, stride, 4, ox, out_w, d);
   }
 }
 
-AVMON_AVX2 void avx2_x8(const std::uint8_t* src, int stride, int out_w, int out_h, std::uint8_t* dst,
-                        int dst_stride) {
+AVMON_AVX2 void avx2_x8(const std::uint8_t* src, int stride, int row_step, int out_w, int out_h,
+                        std::uint8_t* dst, int dst_stride) {
   const __m256i zero = _mm256_setzero_si256(), round = _mm256_set1_epi64x(32);
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(8 * oy) * stride;
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
     for (; ox + 4 <= out_w; ox += 4) {  // 32 input columns
@@ -197,7 +204,7 @@ AVMON_AVX2 void avx2_x8(const std::uint8_t* src, int stride, int out_w, int out_
       d[ox + 2] = static_cast<std::uint8_t>(hi);
       d[ox + 3] = static_cast<std::uint8_t>(hi >> 8);
     }
-    tail(src, stride, 8, oy, ox, out_w, d);
+    tail(r0, stride, 8, ox, out_w, d);
   }
 }
 
@@ -207,8 +214,8 @@ AVMON_AVX2 void avx2_x8(const std::uint8_t* src, int stride, int out_w, int out_
 // rounding division is a multiply. About half of libswscale's cost for the
 // non-power-of-two ratios, where swscale has no fast path.
 template <int kFactor>
-void sse2_any(const std::uint8_t* src, int stride, int factor_at_run_time, int out_w, int out_h, std::uint8_t* dst,
-              int dst_stride) {
+void sse2_any(const std::uint8_t* src, int stride, int factor_at_run_time, int row_step, int out_w, int out_h,
+              std::uint8_t* dst, int dst_stride) {
   const int factor = kFactor > 0 ? kFactor : factor_at_run_time;
   const int used_w = out_w * factor;
   const unsigned n = static_cast<unsigned>(factor * factor);
@@ -217,7 +224,7 @@ void sse2_any(const std::uint8_t* src, int stride, int factor_at_run_time, int o
   std::uint16_t* acc = column_sums.data();
   const __m128i zero = _mm_setzero_si128();
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(factor * oy) * stride;
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
     int x = 0;
     for (; x + 16 <= used_w; x += 16) {
       __m128i lo = zero, hi = zero;
@@ -249,8 +256,8 @@ void sse2_any(const std::uint8_t* src, int stride, int factor_at_run_time, int o
 // divided by nine with a 16-bit high multiply ((s + 4) * 7282 >> 16 is
 // (s + 4) / 9 exactly for every s up to 20000; a box sums to at most 2295),
 // and every third result is gathered with pshufb: 16 outputs at a time.
-__attribute__((target("ssse3"))) void ssse3_x3(const std::uint8_t* src, int stride, int out_w, int out_h,
-                                              std::uint8_t* dst, int dst_stride) {
+__attribute__((target("ssse3"))) void ssse3_x3(const std::uint8_t* src, int stride, int row_step, int out_w,
+                                              int out_h, std::uint8_t* dst, int dst_stride) {
   const int used_w = out_w * 3;
   thread_local std::vector<std::uint16_t> column_sums;
   column_sums.resize(static_cast<size_t>(used_w) + 16);  // the last sliding sums read two past the end
@@ -261,7 +268,7 @@ __attribute__((target("ssse3"))) void ssse3_x3(const std::uint8_t* src, int stri
   const __m128i pick2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
   const auto load8x16 = [](const std::uint16_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); };
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(3 * oy) * stride;
+    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
     const std::uint8_t* r1 = r0 + stride;
     const std::uint8_t* r2 = r1 + stride;
     int x = 0;
@@ -326,15 +333,16 @@ bool box_kernel_available(BoxKernel kernel) {
 }
 
 bool box_downscale(const std::uint8_t* src, int src_stride, int width, int height, int factor, std::uint8_t* dst,
-                   int dst_stride, BoxKernel kernel) {
+                   int dst_stride, BoxKernel kernel, int row_step) {
 #if defined(AVMON_BOX_X86)
   // 16-bit column sums hold up to 257 rows of 255; wider factors are not analysis sizes.
   if (factor < 2 || factor > 32) return false;
   if (!box_kernel_available(kernel)) return false;
   const bool avx2 = kernel == BoxKernel::Avx2 || (kernel == BoxKernel::Auto && cpu_has_avx2());
-  const int out_w = width / factor, out_h = height / factor;
+  if (row_step <= 0) row_step = factor;
+  const int out_w = width / factor, out_h = box_rows(height, factor, row_step);
   if (out_w <= 0 || out_h <= 0) return true;
-  using Fn = void (*)(const std::uint8_t*, int, int, int, std::uint8_t*, int);
+  using Fn = void (*)(const std::uint8_t*, int, int, int, int, std::uint8_t*, int);
   Fn fn = nullptr;
   switch (factor) {
     case 2: fn = avx2 ? avx2_x2 : sse2_x2; break;
@@ -343,16 +351,17 @@ bool box_downscale(const std::uint8_t* src, int src_stride, int width, int heigh
     case 3:
       // AVX2 CPUs all have SSSE3; asking for SSE2 gets the SSE2 kernel.
       if (kernel != BoxKernel::Sse2 && cpu_has_ssse3())
-        ssse3_x3(src, src_stride, out_w, out_h, dst, dst_stride);
+        ssse3_x3(src, src_stride, row_step, out_w, out_h, dst, dst_stride);
       else
-        sse2_any<3>(src, src_stride, 3, out_w, out_h, dst, dst_stride);
+        sse2_any<3>(src, src_stride, 3, row_step, out_w, out_h, dst, dst_stride);
       return true;
-    default: sse2_any<0>(src, src_stride, factor, out_w, out_h, dst, dst_stride); return true;
+    default: sse2_any<0>(src, src_stride, factor, row_step, out_w, out_h, dst, dst_stride); return true;
   }
-  fn(src, src_stride, out_w, out_h, dst, dst_stride);
+  fn(src, src_stride, row_step, out_w, out_h, dst, dst_stride);
   return true;
 #else
-  (void)src, (void)src_stride, (void)width, (void)height, (void)factor, (void)dst, (void)dst_stride, (void)kernel;
+  (void)src, (void)src_stride, (void)width, (void)height, (void)factor, (void)dst, (void)dst_stride, (void)kernel,
+      (void)row_step;
   return false;
 #endif
 }

@@ -23,13 +23,21 @@ enum class BoxKernel { Auto, Sse2, Avx2 };
 // the kernel asked for is not available). `kernel` picks the instruction
 // set: Sse2 forces the SSE2 kernels (tests); the AVX2 choice only changes
 // factors 2, 4 and 8 (factor 3 uses SSSE3 whenever it is there).
+//
+// `row_step` (default: factor) is how many input rows apart consecutive
+// output rows start: 2 * factor makes every other output row only (the
+// analysis luma's even rows), reading half the input. The output then has
+// box_rows(height, factor, row_step) rows.
 bool box_downscale(const std::uint8_t* src, int src_stride, int width, int height, int factor,
-                   std::uint8_t* dst, int dst_stride, BoxKernel kernel = BoxKernel::Auto);
+                   std::uint8_t* dst, int dst_stride, BoxKernel kernel = BoxKernel::Auto, int row_step = 0);
+
+// Output rows for an input height (boxes that fit whole).
+int box_rows(int height, int factor, int row_step = 0);
 
 // The same, one pixel at a time and for any factor: the reference the SIMD
 // kernels must match bit for bit.
 void box_downscale_reference(const std::uint8_t* src, int src_stride, int width, int height, int factor,
-                             std::uint8_t* dst, int dst_stride);
+                             std::uint8_t* dst, int dst_stride, int row_step = 0);
 
 // Whether this build and CPU have the kernel.
 bool box_kernel_available(BoxKernel kernel);

@@ -1,6 +1,8 @@
 #include "pipeline/dispatcher.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <future>
 #include <thread>
 
@@ -10,6 +12,12 @@
 namespace avmon {
 
 namespace {
+
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 struct VectorSink final : ObservationSink {
   std::vector<Observation> seen;
@@ -66,7 +74,10 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
   for (size_t i : targets) {
     boost::asio::post(strands_[i], [this, i, seq, shared_call] {
       VectorSink sink;
+      // Wall time for the latency histogram; the thread's CPU clock for
+      // cpu_s, which must not count time the thread spent preempted.
       auto t0 = std::chrono::steady_clock::now();
+      const std::int64_t cpu0_ns = thread_cpu_ns();
       try {
         (*shared_call)(*slots_[i].detector, sink);
       } catch (const std::exception& e) {
@@ -75,6 +86,7 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
       auto busy_ns = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
       stats_[i]->busy_ns += busy_ns;
+      stats_[i]->cpu_ns += static_cast<std::uint64_t>(std::max<std::int64_t>(0, thread_cpu_ns() - cpu0_ns));
       size_t bucket = 0;
       while (bucket < kProcessingBucketsS.size() && static_cast<double>(busy_ns) > kProcessingBucketsS[bucket] * 1e9)
         ++bucket;

@@ -43,7 +43,8 @@ struct SlotStats {
   std::atomic<std::uint64_t> processed{0};
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::uint64_t> errors{0};
-  std::atomic<std::uint64_t> busy_ns{0};
+  std::atomic<std::uint64_t> busy_ns{0};  // wall time of the calls (the histogram's sum)
+  std::atomic<std::uint64_t> cpu_ns{0};   // CPU time of the calls (the strand thread's clock)
   // Calls per processing-time bucket (kProcessingBucketsS, then +Inf); not cumulative.
   std::array<std::atomic<std::uint64_t>, kProcessingBucketsS.size() + 1> time_buckets{};
 };

@@ -107,8 +107,31 @@ const cv::Mat& BusVideoFrame::luma() const {
       convert(frame_.get(), AV_PIX_FMT_GRAY8, luma_);
     }
     if (stats_) ++stats_->luma;
+    luma_ready_ = true;
   });
   return luma_;
+}
+
+const cv::Mat& BusVideoFrame::luma_even_rows() const {
+  std::call_once(even_once_, [this] {
+    const int factor = analysis_factor(frame_->width);
+    const cv::Size s = analysis_size(frame_->width, frame_->height);
+    const int rows = (s.height + 1) / 2;
+    if (!luma_ready_ && factor > 1 && is_8bit_planar_yuv(frame_->format)) {
+      even_.create(rows, s.width, CV_8UC1);
+      if (box_downscale(frame_->data[0], frame_->linesize[0], frame_->width, frame_->height, factor, even_.data,
+                        static_cast<int>(even_.step[0]), BoxKernel::Auto, 2 * factor)) {
+        if (stats_) ++stats_->luma_even_rows;
+        return;
+      }
+    }
+    // The full analysis luma exists (or there is no kernel, or no scaling):
+    // every other row of it, as a header. It does not own its pixels, so a
+    // detector that keeps it must copy it.
+    const cv::Mat& full = luma();
+    even_ = cv::Mat(rows, full.cols, CV_8UC1, full.data, full.step[0] * 2);
+  });
+  return even_;
 }
 
 const cv::Mat& BusVideoFrame::bgr() const {

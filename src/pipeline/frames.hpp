@@ -21,6 +21,7 @@ namespace avmon {
 // the metrics: they prove sharing, not just claim it.
 struct DerivedStats {
   std::atomic<std::uint64_t> luma{0};
+  std::atomic<std::uint64_t> luma_even_rows{0};
   std::atomic<std::uint64_t> luma_full_converted{0};
   std::atomic<std::uint64_t> bgr{0};
 };
@@ -44,6 +45,7 @@ class BusVideoFrame final : public VideoFrame {
   const AVFrame* av_frame() const override { return frame_.get(); }
   const DecodeInfo& decode_info() const override { return info_; }
   const cv::Mat& luma() const override;
+  const cv::Mat& luma_even_rows() const override;
   const cv::Mat& luma_full() const override;
   const cv::Mat& bgr() const override;
 
@@ -56,8 +58,9 @@ class BusVideoFrame final : public VideoFrame {
   double media_time_s_, duration_s_;
   DecodeInfo info_;
   DerivedStats* stats_;
-  mutable std::once_flag luma_once_, full_once_, bgr_once_;
-  mutable cv::Mat luma_, full_, bgr_;
+  mutable std::once_flag luma_once_, even_once_, full_once_, bgr_once_;
+  mutable cv::Mat luma_, even_, full_, bgr_;
+  mutable std::atomic<bool> luma_ready_{false};
 };
 
 // Planar float audio (AV_SAMPLE_FMT_FLTP), converted once by the decoder.

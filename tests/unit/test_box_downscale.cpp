@@ -4,7 +4,9 @@
 // and the frame bus must produce exactly that picture.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "pipeline/box_downscale.hpp"
@@ -58,6 +60,24 @@ TEST(BoxDownscale, EveryKernelMatchesTheReferenceBitForBit) {
   }
 }
 
+TEST(BoxDownscale, EveryOtherRowIsExactlyTheFullResultsEvenRows) {
+  for (const auto& [w, h, factor] : std::vector<std::tuple<int, int, int>>{
+           {1920, 1080, 4}, {1280, 720, 3}, {960, 540, 2}, {3840, 2160, 8}, {1918, 1077, 4}, {2560, 1440, 6}}) {
+    const Plane p = random_plane(w, h, 16, static_cast<unsigned>(w + h));
+    const int ow = w / factor, oh = h / factor, even_rows = (oh + 1) / 2;
+    ASSERT_EQ(box_rows(h, factor, 2 * factor), even_rows) << w << "x" << h;
+    std::vector<std::uint8_t> full(static_cast<size_t>(ow * oh)), want(static_cast<size_t>(ow * even_rows));
+    box_downscale_reference(p.pixels.data(), p.stride, w, h, factor, full.data(), ow);
+    for (int r = 0; r < even_rows; ++r)
+      std::copy_n(full.begin() + static_cast<std::ptrdiff_t>(2 * r * ow), ow, want.begin() + static_cast<std::ptrdiff_t>(r * ow));
+    for (BoxKernel k : kernels_here()) {
+      std::vector<std::uint8_t> got(want.size(), 0xAA);
+      ASSERT_TRUE(box_downscale(p.pixels.data(), p.stride, w, h, factor, got.data(), ow, k, 2 * factor));
+      EXPECT_EQ(got, want) << w << "x" << h << " /" << factor << " kernel " << static_cast<int>(k);
+    }
+  }
+}
+
 TEST(BoxDownscale, RoundsHalvesUpLikeTheReference) {
   // A box whose exact mean is 0.5 gives 1, one just below gives 0, in every
   // kernel: a systematic half-level bias would move the black thresholds.
@@ -103,6 +123,22 @@ TEST(BoxDownscale, TheFrameBusAnalysisLumaIsTheExactBoxAverage) {
     EXPECT_EQ(mismatches, 0);
   else
     EXPECT_LE(max_diff, 1);  // swscale's area filter
+}
+
+TEST(BoxDownscale, TheBusEvenRowsAreTheAnalysisLumasEvenRowsWhicheverComesFirst) {
+  const Plane p = random_plane(1920, 1080, 0, 5);
+  const cv::Mat y(1080, 1920, CV_8UC1, const_cast<std::uint8_t*>(p.pixels.data()));
+  auto even_first = test::make_video_frame(y.clone(), 0);
+  auto luma_first = test::make_video_frame(y.clone(), 0);
+  const cv::Mat a = even_first->luma_even_rows().clone();
+  const cv::Mat full = luma_first->luma().clone();
+  const cv::Mat b = luma_first->luma_even_rows().clone();
+  ASSERT_EQ(a.size(), cv::Size(480, 135));
+  ASSERT_EQ(b.size(), cv::Size(480, 135));
+  for (int r = 0; r < 135; ++r) {
+    EXPECT_EQ(cv::norm(a.row(r), full.row(2 * r), cv::NORM_INF), 0) << r;
+    EXPECT_EQ(cv::norm(b.row(r), full.row(2 * r), cv::NORM_INF), 0) << r;
+  }
 }
 
 }  // namespace

@@ -255,7 +255,7 @@ TEST(OpsSurface, MetricsFollowPrometheusNamingFromASnapshot) {
   s.active.push_back(defect("a"));
   s.defects_total["black"] = 2;
   s.pipeline.video_frames = 250;
-  s.pipeline.detectors.push_back({"black", 250, 3, 0, 0.5, std::vector<std::uint64_t>(11, 0), nullptr});
+  s.pipeline.detectors.push_back({"black", 250, 3, 0, 0.5, 0.4, std::vector<std::uint64_t>(11, 0), nullptr});
   s.pipeline.detectors.back().buckets[0] = 250;
   s.momentary_lufs = -23.0;
   s.channels.push_back({"FL", -6.0, -20.0});
