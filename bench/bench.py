@@ -2,7 +2,7 @@
 """avmon's speed against ffmpeg's decode-only time on the same clip, in the
 same run. Targets live here, never in timed tests.
 
-  bench/bench.py [--avmon build/avmon] [--runs 3] [--seconds 60] [--json]
+  bench/bench.py [--avmon build/avmon] [--runs 3] [--seconds 60] [--cpu N] [--json]
 
 Makes (once, cached) a 1080p25 H.264 + AAC clip from Debian opencv-doc footage
 (the public corpus's tree shot, up-scaled, with the Megamind soundtrack), then
@@ -34,10 +34,11 @@ def make_clip(seconds):
     return clip
 
 
-def measure(cmd, env=None):
+def measure(cmd, env=None, cpu=None):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, preexec_fn=pin)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -63,6 +64,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--cpu", type=int, default=None,
+                    help="run every process on this one CPU: CPU seconds then vary far less on a shared machine "
+                         "(no cross-core contention), at the cost of wall-clock parallelism")
     a = ap.parse_args()
     clip = make_clip(a.seconds)
     names = detector_names(a.avmon)
@@ -85,12 +89,25 @@ def main():
         "all": (avmon_cmd, env_with(set(names))),
     }
     results = {k: [] for k in configs}
-    for _ in range(a.runs):  # interleaved, so that machine noise hits every configuration alike
-        for k, (cmd, env) in configs.items():
-            results[k].append(measure(cmd, env))
+    order = list(configs)
+    for r in range(a.runs):  # interleaved, so that machine noise hits every configuration alike
+        # Rotate the order each round: a configuration always run right after
+        # another would inherit its warm (or cold) caches and page cache.
+        for k in order[r % len(order):] + order[:r % len(order)]:
+            cmd, env = configs[k]
+            results[k].append(measure(cmd, env, a.cpu))
     med = {k: {"wall_s": statistics.median(r[0] for r in v), "cpu_s": statistics.median(r[1] for r in v)}
            for k, v in results.items()}
     base = med["none"]["cpu_s"]
+
+    # Per-round ratios against the detector-less run of the same round: the
+    # machine's drift between rounds cancels, which the ratio of medians
+    # does not do. Reported as the median and the interquartile range.
+    def paired(k):
+        ratios = sorted(v[1] / n[1] - 1 for v, n in zip(results[k], results["none"]))
+        q = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [ratios[0]] * 3
+        return {"median": statistics.median(ratios), "q1": q[0], "q3": q[2]}
+    paired_cpu = {k: paired(k) for k in ("video", "audio", "all")}
     report = {
         "clip": str(clip), "runs": a.runs, "medians": med,
         "avmon_vs_ffmpeg_wall": med["all"]["wall_s"] / med["ffmpeg"]["wall_s"],
@@ -98,17 +115,24 @@ def main():
         "video_detectors_cpu_overhead": (med["video"]["cpu_s"] - base) / base,
         "audio_detectors_cpu_overhead": (med["audio"]["cpu_s"] - base) / base,
         "video_detectors": video, "audio_detectors": audio,
+        "paired_cpu_overhead": paired_cpu,
     }
     if a.json:
         print(json.dumps(report, indent=1))
         return
-    print(f"clip: {clip} ({a.runs} runs, medians)")
+    pinned = f", pinned to CPU {a.cpu}" if a.cpu is not None else ""
+    print(f"clip: {clip} ({a.runs} runs, medians{pinned})")
     for k, v in med.items():
         print(f"  {k:7s} wall {v['wall_s']:7.2f} s   cpu {v['cpu_s']:7.2f} s")
     print(f"avmon (all detectors) / ffmpeg decode-only: wall x{report['avmon_vs_ffmpeg_wall']:.3f}, "
           f"cpu x{report['avmon_vs_ffmpeg_cpu']:.3f}   (target <= 1.2)")
     print(f"video detectors add {100 * report['video_detectors_cpu_overhead']:.1f}% to the CPU of a detector-less analysis (target <= 5%)")
     print(f"audio detectors add {100 * report['audio_detectors_cpu_overhead']:.1f}% to the CPU of a detector-less analysis (target <= 3%)")
+    print("per-round CPU against the same round's detector-less run (median [interquartile range]):")
+    for k, p in paired_cpu.items():
+        print(f"  {k:7s} {100 * p['median']:+.1f}%  [{100 * p['q1']:+.1f}% .. {100 * p['q3']:+.1f}%]")
+    print("CPU seconds on a shared VM vary by several percent from run to run; "
+          "bench/instructions.sh counts instructions, which do not.")
 
 
 if __name__ == "__main__":

@@ -29,12 +29,27 @@ constexpr double kKeyPictureFactor = 2.0;
 constexpr double kStrongBlockFraction = 0.05;
 constexpr double kStrongBlockDiff = 32.0;  // 8-bit levels
 
-double median_of(const std::vector<float>& v, std::vector<float>& scratch) {
+// The element at index size/2 of the sorted values (what nth_element would
+// give). Block differences are whole multiples of 1/32 (sums over the 32
+// pixels a block reads, at most 255 * 32), so two counting passes find it
+// without sorting: first which run of 32 steps, then which step.
+double median_of(const std::vector<float>& v, std::vector<unsigned>& counts) {
   if (v.empty()) return 0;
-  scratch.assign(v.begin(), v.end());
-  auto mid = scratch.begin() + static_cast<std::ptrdiff_t>(scratch.size() / 2);
-  std::nth_element(scratch.begin(), mid, scratch.end());
-  return *mid;
+  static constexpr int kSteps = kBlock * kBlockRows;  // 32 steps per level
+  static constexpr int kMaxStep = 255 * kSteps;
+  const auto step_of = [](float x) { return std::clamp(static_cast<int>(x * kSteps + 0.5f), 0, kMaxStep); };
+  counts.assign(256, 0u);
+  for (float x : v) ++counts[static_cast<size_t>(step_of(x) >> 5)];
+  size_t rank = v.size() / 2, bin = 0;
+  while (rank >= counts[bin]) rank -= counts[bin++];
+  unsigned fine[32] = {0};
+  for (float x : v) {
+    const int k = step_of(x);
+    if (static_cast<size_t>(k >> 5) == bin) ++fine[k & 31];
+  }
+  size_t step = 0;
+  while (rank >= fine[step]) rank -= fine[step++];
+  return static_cast<double>(bin * 32 + step) / kSteps;
 }
 
 // Keeps a picture for later comparison. The bus's analysis luma is its own
@@ -95,21 +110,41 @@ void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector
 double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& out) {
   const int bw = luma.cols / kBlock, bh = luma.rows / kBlockRows;
   out.assign(static_cast<size_t>(bw) * static_cast<size_t>(bh), 0.f);
+  std::vector<unsigned>& acc = acc_;
+  acc.resize(static_cast<size_t>(bw));
   double total = 0;
-  for (int by = 0; by < bh; ++by)
-    for (int bx = 0; bx < bw; ++bx) {
-      // The block's last column looks one pixel right; the picture's last
-      // block looks at its own last-but-one column instead.
-      const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
-      unsigned s = 0;
-      for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
-        const unsigned char* p = luma.ptr<unsigned char>(y);
-        for (int x = x0; x < last; ++x) s += static_cast<unsigned>(std::abs(p[x] - p[x + 1]));
+  for (int by = 0; by < bh; ++by) {
+    std::fill(acc.begin(), acc.end(), 0u);
+    for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
+      const unsigned char* p = luma.ptr<unsigned char>(y);
+      int bx = 0;
+#if defined(__SSE2__)
+      // psadbw of the row against itself one pixel on: two blocks' sums of
+      // |p[x] - p[x + 1]| per instruction (each block's last column looks
+      // one pixel right, so 17 bytes must be there).
+      for (; bx + 1 < bw && (bx + 2) * kBlock + 1 <= luma.cols; bx += 2) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + bx * kBlock));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + bx * kBlock + 1));
+        const __m128i sad = _mm_sad_epu8(a, b);
+        acc[static_cast<size_t>(bx)] += static_cast<unsigned>(_mm_cvtsi128_si32(sad));
+        acc[static_cast<size_t>(bx + 1)] += static_cast<unsigned>(_mm_extract_epi16(sad, 4));
       }
-      const float a = static_cast<float>(s) / static_cast<float>((last - x0) * kBlockRows);
+#endif
+      for (; bx < bw; ++bx) {
+        // The picture's last block looks at its own last-but-one column instead.
+        const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
+        unsigned sum = 0;
+        for (int x = x0; x < last; ++x) sum += static_cast<unsigned>(std::abs(p[x] - p[x + 1]));
+        acc[static_cast<size_t>(bx)] += sum;
+      }
+    }
+    for (int bx = 0; bx < bw; ++bx) {
+      const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
+      const float a = static_cast<float>(acc[static_cast<size_t>(bx)]) / static_cast<float>((last - x0) * kBlockRows);
       out[static_cast<size_t>(by * bw + bx)] = a;
       total += a;
     }
+  }
   return out.empty() ? 0 : total / static_cast<double>(out.size());
 }
 
@@ -125,7 +160,7 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
     return v;
   }
   block_diffs(luma, ref_, diff_ref_);
-  v.noise_floor = median_of(diff_ref_, scratch_);
+  v.noise_floor = median_of(diff_ref_, median_counts_);
   // The noise floor raises the threshold for noisy held pictures, but only up
   // to what coding noise can be: a picture that changes everywhere (a flash,
   // a fade, a cut to similar content) is new content, not louder noise.
@@ -165,7 +200,7 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   }
   if (!v.changed) {
     block_diffs(luma, prev_, diff_prev_);
-    v.frame_noise = median_of(diff_prev_, scratch_);
+    v.frame_noise = median_of(diff_prev_, median_counts_);
   }
   hold(luma, prev_);
   return v;

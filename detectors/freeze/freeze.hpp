@@ -52,7 +52,7 @@ class FreezeAnalyser {
   }
 
  private:
-  static double block_activity(const cv::Mat& luma, std::vector<float>& out);
+  double block_activity(const cv::Mat& luma, std::vector<float>& out);
   void block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector<float>& out);
 
   FreezeParams p_;
@@ -61,7 +61,8 @@ class FreezeAnalyser {
   double ref_activity_ = 0;  // detail of the reference picture
   std::vector<float> ref_block_activity_;
   cv::Mat ref_, prev_;
-  std::vector<float> diff_ref_, diff_prev_, scratch_;
+  std::vector<float> diff_ref_, diff_prev_;
+  std::vector<unsigned> median_counts_;
   std::vector<unsigned> acc_;  // per block column, reused
 };
 

@@ -52,6 +52,15 @@ void tail(const std::uint8_t* rows, int src_stride, int factor, int from_ox, int
 
 inline __m128i load16(const std::uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 
+// The decoded plane is usually out of the core's caches by the time a
+// detector asks. The next box row starts row_step rows down, a jump the
+// hardware prefetcher does not foresee; asking for it while this one is
+// summed hides part of the wait (a fifth of the kernel's time from memory).
+inline void prefetch_rows(const std::uint8_t* next, std::ptrdiff_t stride, int rows, int x, int bytes) {
+  for (int r = 0; r < rows; ++r)
+    for (int b = 0; b < bytes; b += 64) _mm_prefetch(reinterpret_cast<const char*>(next + r * stride + x + b), _MM_HINT_T0);
+}
+
 // Sum of byte pairs of one 16-byte row chunk, as eight 16-bit lanes.
 inline __m128i pairs(__m128i v) {
   return _mm_add_epi16(_mm_and_si128(v, _mm_set1_epi16(0x00FF)), _mm_srli_epi16(v, 8));
@@ -87,10 +96,12 @@ inline __m128i sse2_x4_chunk(const std::uint8_t* r0, std::ptrdiff_t stride, int 
 void sse2_x4(const std::uint8_t* src, int stride, int row_step, int out_w, int out_h, std::uint8_t* dst, int dst_stride) {
   for (int oy = 0; oy < out_h; ++oy) {
     const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
+    const std::uint8_t* next = oy + 1 < out_h ? r0 + static_cast<std::ptrdiff_t>(row_step) * stride : nullptr;
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
     for (; ox + 16 <= out_w; ox += 16) {  // 64 input columns
       const int x = 4 * ox;
+      if (next) prefetch_rows(next, stride, 4, x, 64);
       const __m128i lo = _mm_packs_epi32(sse2_x4_chunk(r0, stride, x), sse2_x4_chunk(r0, stride, x + 16));
       const __m128i hi = _mm_packs_epi32(sse2_x4_chunk(r0, stride, x + 32), sse2_x4_chunk(r0, stride, x + 48));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(d + ox), _mm_packus_epi16(lo, hi));
@@ -168,10 +179,12 @@ AVMON_AVX2 void avx2_x4(const std::uint8_t* src, int stride, int row_step, int o
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   for (int oy = 0; oy < out_h; ++oy) {
     const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
+    const std::uint8_t* next = oy + 1 < out_h ? r0 + static_cast<std::ptrdiff_t>(row_step) * stride : nullptr;
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
     for (; ox + 32 <= out_w; ox += 32) {  // 128 input columns
       const int x = 4 * ox;
+      if (next) prefetch_rows(next, stride, 4, x, 128);
       const __m256i p01 = _mm256_packs_epi32(avx2_x4_chunk(r0, stride, x), avx2_x4_chunk(r0, stride, x + 32));
       const __m256i p23 = _mm256_packs_epi32(avx2_x4_chunk(r0, stride, x + 64), avx2_x4_chunk(r0, stride, x + 96));
       const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(p01, p23), order);
