@@ -47,7 +47,7 @@ Dispatcher::~Dispatcher() {
   pool_.join();
 }
 
-void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may_drop) {
+void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may_drop, int units) {
   std::vector<size_t> targets;
   std::uint64_t seq;
   {
@@ -58,12 +58,12 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
       if (!(slots_[i].media & media)) continue;
       if (inflight_[i] >= queue_frames_) {
         if (may_drop && mode_ == Mode::DropWhenBehind) {
-          ++stats_[i]->dropped;
+          stats_[i]->dropped += static_cast<std::uint64_t>(units);
           continue;
         }
         cv_.wait(lk, [&] { return inflight_[i] < queue_frames_; });
       }
-      ++inflight_[i];
+      inflight_[i] += units;
       ++batch(seq).remaining;
       targets.push_back(i);
     }
@@ -72,7 +72,7 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
   }
   auto shared_call = std::make_shared<Call>(std::move(call));
   for (size_t i : targets) {
-    boost::asio::post(strands_[i], [this, i, seq, shared_call] {
+    boost::asio::post(strands_[i], [this, i, seq, shared_call, units] {
       VectorSink sink;
       // Wall time for the latency histogram; the thread's CPU clock for
       // cpu_s, which must not count time the thread spent preempted.
@@ -91,7 +91,7 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
       while (bucket < kProcessingBucketsS.size() && static_cast<double>(busy_ns) > kProcessingBucketsS[bucket] * 1e9)
         ++bucket;
       ++stats_[i]->time_buckets[bucket];
-      ++stats_[i]->processed;
+      stats_[i]->processed += static_cast<std::uint64_t>(units);
       if (const std::int64_t every_ns = levels_every_ns_.load(); every_ns > 0) {
         // Between frames, on the detector's own strand: the only place its
         // state may be read.
@@ -110,17 +110,17 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
           p.levels = std::move(fresh);
         }
       }
-      complete(i, seq, std::move(sink.seen));
+      complete(i, seq, std::move(sink.seen), units);
     });
   }
 }
 
-void Dispatcher::complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs) {
+void Dispatcher::complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs, int units) {
   std::lock_guard lk(mu_);
   Batch& b = batch(seq);
   b.observations[slot] = std::move(obs);
   --b.remaining;
-  --inflight_[slot];
+  inflight_[slot] -= units;
   flush_locked();
   cv_.notify_all();
 }
@@ -140,14 +140,27 @@ void Dispatcher::flush_locked() {
 }
 
 void Dispatcher::configure(const StreamInfo& info) {
-  flush_audio();
+  flush_pending();
   submit(engine_.clock_s(), kVideo | kAudio, [info](Detector& d, ObservationSink&) { d.configure(info); }, false);
   drain();
 }
 
 void Dispatcher::video(std::shared_ptr<const VideoFrame> frame) {
-  double t = frame->media_time_s();
-  submit(t, kVideo, [f = std::move(frame)](Detector& d, ObservationSink& s) { d.on_video(*f, s); }, true);
+  pending_video_.push_back(std::move(frame));
+  const VideoFrame& first = *pending_video_.front();
+  const VideoFrame& last = *pending_video_.back();
+  if (last.media_time_s() + last.duration_s() - first.media_time_s() >= kVideoBatchS - 1e-6) flush_video();
+}
+
+void Dispatcher::flush_video() {
+  if (pending_video_.empty()) return;
+  auto frames = std::make_shared<std::vector<std::shared_ptr<const VideoFrame>>>(std::move(pending_video_));
+  pending_video_.clear();
+  const double t = frames->front()->media_time_s();
+  const int n = static_cast<int>(frames->size());
+  submit(t, kVideo, [frames](Detector& d, ObservationSink& s) {
+    for (const auto& f : *frames) d.on_video(*f, s);
+  }, true, n);
 }
 
 void Dispatcher::audio(std::shared_ptr<const AudioBlock> block) {
@@ -163,25 +176,26 @@ void Dispatcher::flush_audio() {
   auto blocks = std::make_shared<std::vector<std::shared_ptr<const AudioBlock>>>(std::move(pending_audio_));
   pending_audio_.clear();
   double t = blocks->front()->media_time_s();
+  const int n = static_cast<int>(blocks->size());
   submit(t, kAudio, [blocks](Detector& d, ObservationSink& s) {
     for (const auto& b : *blocks) d.on_audio(*b, s);
-  }, true);
+  }, true, n);
 }
 
 void Dispatcher::discontinuity(double media_time_s) {
-  flush_audio();
+  flush_pending();
   submit(media_time_s, kVideo | kAudio,
          [media_time_s](Detector& d, ObservationSink&) { d.on_discontinuity(media_time_s); }, false);
 }
 
 void Dispatcher::drain() {
-  flush_audio();
+  flush_pending();
   std::unique_lock lk(mu_);
   cv_.wait(lk, [&] { return batches_.empty(); });
 }
 
 void Dispatcher::finish(double end_media_time_s) {
-  flush_audio();
+  flush_pending();
   submit(end_media_time_s, kVideo | kAudio,
          [end_media_time_s](Detector& d, ObservationSink& s) { d.finish(end_media_time_s, s); }, false);
   drain();

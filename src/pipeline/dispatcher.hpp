@@ -92,9 +92,16 @@ class Dispatcher {
     std::vector<std::vector<Observation>> observations;  // per slot
   };
 
-  void submit(double media_time_s, unsigned media, Call call, bool may_drop);
+  // `units`: frames or blocks in the call, for the processed/dropped counts
+  // and the in-flight bound.
+  void submit(double media_time_s, unsigned media, Call call, bool may_drop, int units = 1);
   void flush_audio();
-  void complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs);
+  void flush_video();
+  void flush_pending() {
+    flush_video();
+    flush_audio();
+  }
+  void complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs, int units);
   void flush_locked();
   Batch& batch(std::uint64_t seq) { return batches_[static_cast<size_t>(seq - base_seq_)]; }
 
@@ -122,6 +129,12 @@ class Dispatcher {
   // blocks travel in batches of about kAudioBatchS. Producer thread only.
   static constexpr double kAudioBatchS = 0.1;
   std::vector<std::shared_ptr<const AudioBlock>> pending_audio_;
+  // Pictures travel in batches too: each hand-off to a detector thread is a
+  // wake-up and a context switch, which at 25 fps and four video detectors
+  // cost about as much as a detector. kVideoBatchS of media time (2-3
+  // pictures at 25 fps) is far below any defect's minimum duration.
+  static constexpr double kVideoBatchS = 0.1;
+  std::vector<std::shared_ptr<const VideoFrame>> pending_video_;
 
   boost::asio::thread_pool pool_;
   std::vector<boost::asio::strand<boost::asio::thread_pool::executor_type>> strands_;

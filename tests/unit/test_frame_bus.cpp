@@ -178,7 +178,37 @@ TEST(Dispatcher, AudioBlocksArriveInBatchesEachOnceAndInOrder) {
   ASSERT_EQ(probe->seen.size(), 100u);
   for (std::uint64_t i = 0; i < 100; ++i) EXPECT_EQ(probe->seen[i], i);
   // 100 blocks of 21.3 ms in batches of at least 100 ms: 5 blocks a call.
-  EXPECT_EQ(d.stats(0).processed.load(), 20u);
+  EXPECT_EQ(d.stats(0).processed.load(), 100u);
+  std::uint64_t calls = 0;
+  for (const auto& b : d.stats(0).time_buckets) calls += b.load();
+  EXPECT_EQ(calls, 20u);
+}
+
+// Records the index of every picture it is given.
+class PictureOrder final : public Detector {
+ public:
+  std::vector<std::uint64_t> seen;
+  void on_video(const VideoFrame& f, ObservationSink&) override { seen.push_back(f.index()); }
+};
+
+TEST(Dispatcher, PicturesArriveInBatchesOfATenthOfASecondEachOnceAndInOrder) {
+  NullSink sink;
+  EventEngine engine("s", sink);
+  auto order = std::make_unique<PictureOrder>();
+  PictureOrder* probe = order.get();
+  std::vector<DetectorSlot> slots;
+  slots.push_back({"order", kVideo, std::move(order)});
+  Dispatcher d(std::move(slots), engine, Dispatcher::Mode::Lossless, 2, 4);
+  cv::Mat img(64, 64, CV_8UC1, cv::Scalar(80));
+  for (int i = 0; i < 50; ++i) d.video(test::make_video_frame(img, i * 0.04, static_cast<std::uint64_t>(i)));
+  d.drain();  // also hands over the partly filled last batch
+  ASSERT_EQ(probe->seen.size(), 50u);
+  for (std::uint64_t i = 0; i < 50; ++i) EXPECT_EQ(probe->seen[i], i);
+  // 25 fps: three pictures (120 ms) a call, then the two left at drain().
+  EXPECT_EQ(d.stats(0).processed.load(), 50u);
+  std::uint64_t calls = 0;
+  for (const auto& b : d.stats(0).time_buckets) calls += b.load();
+  EXPECT_EQ(calls, 17u);
 }
 
 }  // namespace
