@@ -65,6 +65,26 @@ void hold(const cv::Mat& luma, cv::Mat& keep) {
   }
 }
 
+// Adds the sum of |a[x] - b[x]| over each 8-pixel block of a row to
+// acc[block], two blocks per psadbw, for the blocks below `blocks` taken in
+// pairs. Returns the first block it left to the caller (all of them without
+// SSE2).
+int add_block_sads(const unsigned char* a, const unsigned char* b, int blocks, std::vector<unsigned>& acc) {
+  int bx = 0;
+#if defined(__SSE2__)
+  for (; bx + 1 < blocks; bx += 2) {
+    const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + bx * kBlock));
+    const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + bx * kBlock));
+    const __m128i sad = _mm_sad_epu8(va, vb);
+    acc[static_cast<size_t>(bx)] += static_cast<unsigned>(_mm_cvtsi128_si32(sad));
+    acc[static_cast<size_t>(bx + 1)] += static_cast<unsigned>(_mm_extract_epi16(sad, 4));
+  }
+#else
+  (void)a, (void)b, (void)blocks, (void)acc;
+#endif
+  return bx;
+}
+
 }  // namespace
 
 // Mean |a - b| per 8x8 block, from every other row of the block (the
@@ -81,18 +101,7 @@ void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector
     for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
       const unsigned char* pa = a.ptr<unsigned char>(y);
       const unsigned char* pb = b.ptr<unsigned char>(y);
-      int bx = 0;
-#if defined(__SSE2__)
-      // psadbw: two 8-pixel SADs per instruction, i.e. two blocks' row sums.
-      for (; bx + 1 < bw; bx += 2) {
-        const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pa + bx * kBlock));
-        const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pb + bx * kBlock));
-        const __m128i sad = _mm_sad_epu8(va, vb);
-        acc[static_cast<size_t>(bx)] += static_cast<unsigned>(_mm_cvtsi128_si32(sad));
-        acc[static_cast<size_t>(bx + 1)] += static_cast<unsigned>(_mm_extract_epi16(sad, 4));
-      }
-#endif
-      for (; bx < bw; ++bx) {
+      for (int bx = add_block_sads(pa, pb, bw, acc); bx < bw; ++bx) {
         unsigned s = 0;
         for (int x = bx * kBlock; x < (bx + 1) * kBlock; ++x) s += static_cast<unsigned>(std::abs(pa[x] - pb[x]));
         acc[static_cast<size_t>(bx)] += s;
@@ -117,20 +126,10 @@ double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& o
     std::fill(acc.begin(), acc.end(), 0u);
     for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
       const unsigned char* p = luma.ptr<unsigned char>(y);
-      int bx = 0;
-#if defined(__SSE2__)
-      // psadbw of the row against itself one pixel on: two blocks' sums of
-      // |p[x] - p[x + 1]| per instruction (each block's last column looks
-      // one pixel right, so 17 bytes must be there).
-      for (; bx + 1 < bw && (bx + 2) * kBlock + 1 <= luma.cols; bx += 2) {
-        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + bx * kBlock));
-        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + bx * kBlock + 1));
-        const __m128i sad = _mm_sad_epu8(a, b);
-        acc[static_cast<size_t>(bx)] += static_cast<unsigned>(_mm_cvtsi128_si32(sad));
-        acc[static_cast<size_t>(bx + 1)] += static_cast<unsigned>(_mm_extract_epi16(sad, 4));
-      }
-#endif
-      for (; bx < bw; ++bx) {
+      // The row against itself one pixel on; each block's last column looks
+      // one pixel right, so only blocks with a pixel after them go in pairs.
+      const int paired = std::min(bw, (luma.cols - 1) / kBlock);
+      for (int bx = add_block_sads(p, p + 1, paired, acc); bx < bw; ++bx) {
         // The picture's last block looks at its own last-but-one column instead.
         const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
         unsigned sum = 0;

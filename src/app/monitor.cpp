@@ -58,14 +58,14 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
   telemetry_ = telemetry;
   if (!telemetry_) return;
   std::set<std::string> types, video_types;
+  bool loudness_detector = false;
   for (const auto& d : cfg_.detectors) {
     if (!d.enabled) continue;
     types.insert(d.info->types.begin(), d.info->types.end());
     if (d.info->media & kVideo) video_types.insert(d.info->types.begin(), d.info->types.end());
+    loudness_detector = loudness_detector || d.info->name == "loudness";
   }
   telemetry_->set_types(std::move(types), std::move(video_types));
-  bool loudness_detector = false;
-  for (const auto& d : cfg_.detectors) loudness_detector = loudness_detector || (d.enabled && d.info->name == "loudness");
   telemetry_->set_detector_loudness(loudness_detector);
   // Four refreshes a second: the status page polls once a second.
   dispatcher_->publish_levels(0.25);

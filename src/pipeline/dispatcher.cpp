@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <future>
 #include <thread>
 
 #include <boost/asio/post.hpp>
@@ -152,16 +151,20 @@ void Dispatcher::video(std::shared_ptr<const VideoFrame> frame) {
   if (last.media_time_s() + last.duration_s() - first.media_time_s() >= kVideoBatchS - 1e-6) flush_video();
 }
 
-void Dispatcher::flush_video() {
-  if (pending_video_.empty()) return;
-  auto frames = std::make_shared<std::vector<std::shared_ptr<const VideoFrame>>>(std::move(pending_video_));
-  pending_video_.clear();
-  const double t = frames->front()->media_time_s();
-  const int n = static_cast<int>(frames->size());
-  submit(t, kVideo, [frames](Detector& d, ObservationSink& s) {
-    for (const auto& f : *frames) d.on_video(*f, s);
+template <class Item>
+void Dispatcher::submit_batch(std::vector<std::shared_ptr<const Item>>& pending, unsigned media,
+                              void (Detector::*on_item)(const Item&, ObservationSink&)) {
+  if (pending.empty()) return;
+  auto items = std::make_shared<std::vector<std::shared_ptr<const Item>>>(std::move(pending));
+  pending.clear();
+  const double t = items->front()->media_time_s();
+  const int n = static_cast<int>(items->size());
+  submit(t, media, [items, on_item](Detector& d, ObservationSink& s) {
+    for (const auto& item : *items) (d.*on_item)(*item, s);
   }, true, n);
 }
+
+void Dispatcher::flush_video() { submit_batch(pending_video_, kVideo, &Detector::on_video); }
 
 void Dispatcher::audio(std::shared_ptr<const AudioBlock> block) {
   pending_audio_.push_back(std::move(block));
@@ -171,16 +174,7 @@ void Dispatcher::audio(std::shared_ptr<const AudioBlock> block) {
   if (end_s - first.media_time_s() >= kAudioBatchS) flush_audio();
 }
 
-void Dispatcher::flush_audio() {
-  if (pending_audio_.empty()) return;
-  auto blocks = std::make_shared<std::vector<std::shared_ptr<const AudioBlock>>>(std::move(pending_audio_));
-  pending_audio_.clear();
-  double t = blocks->front()->media_time_s();
-  const int n = static_cast<int>(blocks->size());
-  submit(t, kAudio, [blocks](Detector& d, ObservationSink& s) {
-    for (const auto& b : *blocks) d.on_audio(*b, s);
-  }, true, n);
-}
+void Dispatcher::flush_audio() { submit_batch(pending_audio_, kAudio, &Detector::on_audio); }
 
 void Dispatcher::discontinuity(double media_time_s) {
   flush_pending();

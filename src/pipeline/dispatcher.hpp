@@ -95,6 +95,10 @@ class Dispatcher {
   // `units`: frames or blocks in the call, for the processed/dropped counts
   // and the in-flight bound.
   void submit(double media_time_s, unsigned media, Call call, bool may_drop, int units = 1);
+  // Hands the pending frames or blocks to their detectors as one call.
+  template <class Item>
+  void submit_batch(std::vector<std::shared_ptr<const Item>>& pending, unsigned media,
+                    void (Detector::*on_item)(const Item&, ObservationSink&));
   void flush_audio();
   void flush_video();
   void flush_pending() {
