@@ -222,6 +222,30 @@ AVMON_AVX2 void avx2_x8(const std::uint8_t* src, int stride, int row_step, int o
 }
 
 // --- Any other factor (720p: 3) ---------------------------------------------
+// The sum of `factor` rows from r0 down, per column, into acc[0, used_w)
+// (16-bit: at most 255 * 32, the analysis width keeps factors small).
+template <int kFactor>
+inline void column_sums(const std::uint8_t* r0, int stride, int factor_at_run_time, int used_w, std::uint16_t* acc) {
+  const int factor = kFactor > 0 ? kFactor : factor_at_run_time;
+  const __m128i zero = _mm_setzero_si128();
+  int x = 0;
+  for (; x + 16 <= used_w; x += 16) {
+    __m128i lo = zero, hi = zero;
+    for (int r = 0; r < factor; ++r) {
+      const __m128i v = load16(r0 + static_cast<std::ptrdiff_t>(r) * stride + x);
+      lo = _mm_add_epi16(lo, _mm_unpacklo_epi8(v, zero));
+      hi = _mm_add_epi16(hi, _mm_unpackhi_epi8(v, zero));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x), lo);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x + 8), hi);
+  }
+  for (; x < used_w; ++x) {
+    unsigned sum = 0;
+    for (int r = 0; r < factor; ++r) sum += r0[static_cast<std::ptrdiff_t>(r) * stride + x];
+    acc[x] = static_cast<std::uint16_t>(sum);
+  }
+}
+
 // Rows are summed into 16-bit column sums with SSE2, then each output adds
 // `factor` neighbouring sums; with the factor known at compile time the
 // rounding division is a multiply. About half of libswscale's cost for the
@@ -232,28 +256,11 @@ void sse2_any(const std::uint8_t* src, int stride, int factor_at_run_time, int r
   const int factor = kFactor > 0 ? kFactor : factor_at_run_time;
   const int used_w = out_w * factor;
   const unsigned n = static_cast<unsigned>(factor * factor);
-  thread_local std::vector<std::uint16_t> column_sums;
-  column_sums.resize(static_cast<size_t>(used_w) + 16);
-  std::uint16_t* acc = column_sums.data();
-  const __m128i zero = _mm_setzero_si128();
+  thread_local std::vector<std::uint16_t> sums;
+  sums.resize(static_cast<size_t>(used_w) + 16);
+  std::uint16_t* acc = sums.data();
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
-    int x = 0;
-    for (; x + 16 <= used_w; x += 16) {
-      __m128i lo = zero, hi = zero;
-      for (int r = 0; r < factor; ++r) {
-        const __m128i v = load16(r0 + static_cast<std::ptrdiff_t>(r) * stride + x);
-        lo = _mm_add_epi16(lo, _mm_unpacklo_epi8(v, zero));
-        hi = _mm_add_epi16(hi, _mm_unpackhi_epi8(v, zero));
-      }
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x), lo);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x + 8), hi);
-    }
-    for (; x < used_w; ++x) {
-      unsigned sum = 0;
-      for (int r = 0; r < factor; ++r) sum += r0[static_cast<std::ptrdiff_t>(r) * stride + x];
-      acc[x] = static_cast<std::uint16_t>(sum);  // <= 255 * 32: the analysis width keeps factors small
-    }
+    column_sums<kFactor>(src + static_cast<std::ptrdiff_t>(row_step) * oy * stride, stride, factor, used_w, acc);
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     const std::uint16_t* a = acc;
     for (int ox = 0; ox < out_w; ++ox, a += factor) {
@@ -272,29 +279,16 @@ void sse2_any(const std::uint8_t* src, int stride, int factor_at_run_time, int r
 __attribute__((target("ssse3"))) void ssse3_x3(const std::uint8_t* src, int stride, int row_step, int out_w,
                                               int out_h, std::uint8_t* dst, int dst_stride) {
   const int used_w = out_w * 3;
-  thread_local std::vector<std::uint16_t> column_sums;
-  column_sums.resize(static_cast<size_t>(used_w) + 16);  // the last sliding sums read two past the end
-  std::uint16_t* acc = column_sums.data();
-  const __m128i zero = _mm_setzero_si128(), four = _mm_set1_epi16(4), ninth = _mm_set1_epi16(7282);
+  thread_local std::vector<std::uint16_t> sums;
+  sums.resize(static_cast<size_t>(used_w) + 16);  // the last sliding sums read two past the end
+  std::uint16_t* acc = sums.data();
+  const __m128i four = _mm_set1_epi16(4), ninth = _mm_set1_epi16(7282);
   const __m128i pick0 = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
   const __m128i pick1 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1);
   const __m128i pick2 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13);
   const auto load8x16 = [](const std::uint16_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); };
   for (int oy = 0; oy < out_h; ++oy) {
-    const std::uint8_t* r0 = src + static_cast<std::ptrdiff_t>(row_step) * oy * stride;
-    const std::uint8_t* r1 = r0 + stride;
-    const std::uint8_t* r2 = r1 + stride;
-    int x = 0;
-    for (; x + 16 <= used_w; x += 16) {
-      const __m128i a = load16(r0 + x), b = load16(r1 + x), c = load16(r2 + x);
-      const __m128i lo = _mm_add_epi16(_mm_add_epi16(_mm_unpacklo_epi8(a, zero), _mm_unpacklo_epi8(b, zero)),
-                                       _mm_unpacklo_epi8(c, zero));
-      const __m128i hi = _mm_add_epi16(_mm_add_epi16(_mm_unpackhi_epi8(a, zero), _mm_unpackhi_epi8(b, zero)),
-                                       _mm_unpackhi_epi8(c, zero));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x), lo);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + x + 8), hi);
-    }
-    for (; x < used_w; ++x) acc[x] = static_cast<std::uint16_t>(r0[x] + r1[x] + r2[x]);
+    column_sums<3>(src + static_cast<std::ptrdiff_t>(row_step) * oy * stride, stride, 3, used_w, acc);
     std::uint8_t* d = dst + static_cast<std::ptrdiff_t>(oy) * dst_stride;
     int ox = 0;
     for (; ox + 16 <= out_w; ox += 16) {
