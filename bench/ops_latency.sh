@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How fast /metrics and /healthz answer while avmon analyses a 1080p25 H.264
 # file at full speed (no --realtime: decode and detectors use every core).
-# Target (issue 6): both within 50 ms.
+# Target: both within 50 ms.
 #   bench/ops_latency.sh [BUILD_DIR]    (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -53,7 +53,7 @@ avmon::Config load(const Common& c, avmon::DetectorRegistry& registry) {
   return cfg;
 }
 
-// The operator's surface (issue 6): remote notifiers, and with http.listen
+// The operator's surface: remote notifiers, and with http.listen
 // the telemetry that the monitor and the hub feed and the HTTP server reads.
 // Started before the input is opened, so /healthz answers while it is down.
 struct Ops {
