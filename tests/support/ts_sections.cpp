@@ -1,0 +1,53 @@
+#include "support/ts_sections.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace avmon::test {
+
+std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::vector<std::uint8_t>> sections_of_pid(const std::vector<std::uint8_t>& ts, int pid) {
+  std::vector<std::vector<std::uint8_t>> out;
+  std::vector<std::uint8_t> buf;
+  bool synced = false;
+  auto extract = [&] {
+    while (buf.size() >= 3 && buf[0] != 0xFF) {
+      std::size_t len = 3 + ((static_cast<std::size_t>(buf[1] & 0x0F) << 8) | buf[2]);
+      if (buf.size() < len) return;
+      out.emplace_back(buf.begin(), buf.begin() + static_cast<long>(len));
+      buf.erase(buf.begin(), buf.begin() + static_cast<long>(len));
+    }
+    if (!buf.empty() && buf[0] == 0xFF) buf.clear();  // stuffing to the end of the packet
+  };
+  for (std::size_t off = 0; off + 188 <= ts.size(); off += 188) {
+    const std::uint8_t* p = &ts[off];
+    if (p[0] != 0x47 || (((p[1] & 0x1F) << 8) | p[2]) != pid) continue;
+    bool pusi = p[1] & 0x40;
+    unsigned afc = (p[3] >> 4) & 3;
+    std::size_t i = 4;
+    if (afc & 2) i += 1 + p[4];
+    if (!(afc & 1) || i >= 188) continue;
+    if (pusi) {
+      std::size_t ptr = p[i++];
+      if (synced && i + ptr <= 188) {
+        buf.insert(buf.end(), p + i, p + i + ptr);
+        extract();
+      }
+      buf.clear();
+      i += ptr;
+      synced = true;
+    }
+    if (!synced || i >= 188) continue;
+    buf.insert(buf.end(), p + i, p + 188);
+    extract();
+  }
+  return out;
+}
+
+}  // namespace avmon::test
