@@ -67,6 +67,10 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
   fmt_ = avformat_alloc_context();
   fmt_->interrupt_callback.callback = &AvSource::interrupt_cb;
   fmt_->interrupt_callback.opaque = this;
+  if (custom_io_) {
+    fmt_->pb = custom_io_;
+    fmt_->flags |= AVFMT_FLAG_CUSTOM_IO;  // avformat_close_input leaves it to the caller
+  }
   AVDictionary* opts = nullptr;
   for (const auto& [k, v] : cfg_.av_options) av_dict_set(&opts, k.c_str(), v.c_str(), 0);
   arm_deadline(cfg_.open_timeout_s);
@@ -308,6 +312,12 @@ std::string AvSource::run(SourceConsumer& consumer) {
 std::unique_ptr<MediaSource> make_av_source(const InputConfig& cfg, const std::atomic<bool>* stop_flag) {
   install_decode_log();
   return std::make_unique<av_source_detail::AvSource>(cfg, stop_flag);
+}
+
+std::unique_ptr<MediaSource> make_av_source(const InputConfig& cfg, const std::atomic<bool>* stop_flag,
+                                            AVIOContext* io) {
+  install_decode_log();
+  return std::make_unique<av_source_detail::AvSource>(cfg, stop_flag, io);
 }
 
 }  // namespace avmon

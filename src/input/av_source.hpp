@@ -41,8 +41,9 @@ bool is_live_url(const std::string& url);
 
 class AvSource final : public MediaSource {
  public:
-  AvSource(InputConfig cfg, const std::atomic<bool>* stop_flag) : cfg_(std::move(cfg)), external_stop_(stop_flag) {
-    live_ = is_live_url(cfg_.url);
+  AvSource(InputConfig cfg, const std::atomic<bool>* stop_flag, AVIOContext* custom_io = nullptr)
+      : cfg_(std::move(cfg)), external_stop_(stop_flag), custom_io_(custom_io) {
+    live_ = !custom_io_ && is_live_url(cfg_.url);
   }
   ~AvSource() override { close_input(); }
 
@@ -106,6 +107,7 @@ class AvSource final : public MediaSource {
 
   InputConfig cfg_;
   const std::atomic<bool>* external_stop_;
+  AVIOContext* custom_io_;  // the caller's bytes instead of cfg_.url (see make_av_source)
   std::atomic<bool> stop_{false};
   std::atomic<Clock::rep> deadline_ns_{0};
   bool live_ = false;

@@ -15,6 +15,8 @@
 #include "config/config.hpp"
 #include "pipeline/frames.hpp"
 
+struct AVIOContext;
+
 namespace avmon {
 
 // The input cannot be opened or is not media: exit status 3.
@@ -86,6 +88,12 @@ class MediaSource {
 // cannot fix (unknown protocol or format, bad option) or with
 // `reconnect: never`, and otherwise leaves the first attempt to run().
 std::unique_ptr<MediaSource> make_av_source(const InputConfig& cfg, const std::atomic<bool>* stop_flag);
+// The same on bytes the caller supplies (media from memory: the fuzzer,
+// tests): `io` replaces opening cfg.url, which only names the input in
+// messages; such an input is never live and never reopened. The caller owns
+// `io` and keeps it until the source is destroyed.
+std::unique_ptr<MediaSource> make_av_source(const InputConfig& cfg, const std::atomic<bool>* stop_flag,
+                                            AVIOContext* io);
 
 // The built-in demo: a generated programme with known black, freeze and
 // silence segments (see docs and `avmon demo --help`).
