@@ -80,6 +80,11 @@ struct StreamInfo {
   int channels = 0;
   std::vector<std::string> channel_names;
   std::string audio_codec;
+  // What the stream declares (for the expect: checks and stream.summary).
+  std::string video_profile;     // e.g. "High", "Main 10"; empty when unknown
+  std::string video_level;       // e.g. "4.0" (H.264), "4.1" (HEVC), "Main" (MPEG-2); empty when unknown
+  std::string channel_layout;    // e.g. "stereo", "5.1(side)"
+  std::vector<std::string> audio_languages;  // ISO 639-2 code of every audio stream of the input ("und" if none)
 };
 
 }  // namespace avmon

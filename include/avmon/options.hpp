@@ -19,9 +19,12 @@ struct Region {
   bool operator==(const Region&) const = default;
 };
 
-enum class OptionType { Bool, Int, Double, String, Regions };
+// StringList: a YAML list of strings (a single string is a list of one);
+// with choices, every element must be one of them.
+enum class OptionType { Bool, Int, Double, String, Regions, StringList };
 
-using OptionValue = std::variant<bool, std::int64_t, double, std::string, std::vector<Region>>;
+using OptionValue =
+    std::variant<bool, std::int64_t, double, std::string, std::vector<Region>, std::vector<std::string>>;
 
 struct OptionSpec {
   std::string name;                  // YAML key, snake_case with a unit suffix
@@ -31,7 +34,7 @@ struct OptionSpec {
   std::optional<double> max;
   std::string unit;                  // "s", "dB", "LUFS", "fraction", ...
   std::string help;
-  std::vector<std::string> choices;  // String options: allowed values (empty: any)
+  std::vector<std::string> choices;  // String, StringList options: allowed values (empty: any)
 };
 
 inline const char* option_type_name(OptionType t) {
@@ -41,6 +44,7 @@ inline const char* option_type_name(OptionType t) {
     case OptionType::Double: return "number";
     case OptionType::String: return "string";
     case OptionType::Regions: return "regions";
+    case OptionType::StringList: return "list of strings";
   }
   return "?";
 }
@@ -65,6 +69,9 @@ class Options {
   const std::string& get_string(const std::string& name) const { return std::get<std::string>(at(name)); }
   const std::vector<Region>& get_regions(const std::string& name) const {
     return std::get<std::vector<Region>>(at(name));
+  }
+  const std::vector<std::string>& get_strings(const std::string& name) const {
+    return std::get<std::vector<std::string>>(at(name));
   }
   const std::map<std::string, OptionValue>& values() const { return values_; }
 

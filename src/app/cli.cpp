@@ -58,6 +58,9 @@ std::variant<Invocation, int> parse_command_line(int argc, const char* const* ar
   run->add_option("--config,-c", inv.config_path, "YAML configuration file");
   run->add_option("--events,-e", inv.events, "write events as JSON lines to PATH ('-': stdout, the default)");
   run->add_flag("--realtime", inv.realtime, "pace a file at its native rate, as if it were live");
+  run->add_flag("--print-expect", inv.print_expect,
+                "at the end, print on stdout an expect: configuration section describing the format found "
+                "(events then go only to --events PATH)");
   run->add_option("--http", inv.http_listen, "serve /metrics, /healthz, /readyz, /status and the status page on ADDR:PORT");
 
   auto* demo = app.add_subcommand("demo", "analyse a generated stream with known black, freeze and silence");

@@ -22,6 +22,7 @@ struct Invocation {
   std::string events;       // --events PATH|-
   std::string http_listen;  // --http ADDR:PORT
   bool realtime = false;    // run: --realtime
+  bool print_expect = false;  // run: --print-expect
   bool fast = false;        // demo: --fast
   // check-config
   bool print_defaults = false;

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ancillary/expect.hpp"
 #include "app/exit_status.hpp"
 #include "app/monitor.hpp"
 #include "app/signals.hpp"
@@ -73,10 +74,12 @@ std::optional<Ops> try_start_ops(const Config& cfg, NotifierHub& hub, const std:
   }
 }
 
-int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::string& stream, Telemetry* telemetry) {
+int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::string& stream, Telemetry* telemetry,
+            bool print_expect = false) {
   Monitor monitor(cfg, source, hub, stream);
   if (telemetry) monitor.set_telemetry(telemetry);
   std::string reason = monitor.run();
+  if (print_expect) std::cout << expect::expect_yaml(monitor.summary().value("format", nlohmann::json::object()));
   hub.close();
   hub.set_decorator({});
   if (source.stats().video_frames == 0 && source.stats().audio_blocks == 0 && reason != "stopped") {
@@ -104,7 +107,8 @@ int run_command(const Invocation& inv) {
   install_signal_handlers();
   NotifierHub hub;
   try {
-    hub.add(make_jsonl_notifier(cfg.events_path));
+    // --print-expect has stdout for itself.
+    if (!(inv.print_expect && cfg.events_path == "-")) hub.add(make_jsonl_notifier(cfg.events_path));
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return exit_status::kUsage;
@@ -119,7 +123,7 @@ int run_command(const Invocation& inv) {
     spdlog::error("{}", e.what());
     return exit_status::kInput;
   }
-  return analyse(cfg, *source, hub, stream, ops->telemetry.get());
+  return analyse(cfg, *source, hub, stream, ops->telemetry.get(), inv.print_expect);
 }
 
 int demo_command(const Invocation& inv) {

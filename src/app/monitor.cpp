@@ -171,6 +171,7 @@ std::string Monitor::run() {
     for (const auto& [type, n] : e.defect_counts()) counts[type] = n;
     s["defects"] = counts;
     s.update(figures, true);
+    summary_ = s;
     e.emit_line(s);
   });
   return reason;

@@ -35,6 +35,8 @@ class Monitor final : public SourceConsumer {
   void on_discontinuity(double media_time_s) override;
 
   Dispatcher& dispatcher() { return *dispatcher_; }
+  // The stream.summary line written at the end of run() (null before).
+  const nlohmann::json& summary() const { return summary_; }
   // Optional: feeds the HTTP status/metrics (frames, levels, pipeline figures).
   void set_telemetry(Telemetry* telemetry);
 
@@ -48,6 +50,7 @@ class Monitor final : public SourceConsumer {
   StreamInfo info_;
   bool configured_ = false;
   Telemetry* telemetry_ = nullptr;
+  nlohmann::json summary_;
 };
 
 }  // namespace avmon

@@ -7,6 +7,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "ancillary/expect.hpp"
+
 namespace avmon {
 
 namespace {
@@ -98,6 +100,24 @@ OptionValue parse_value(const OptionSpec& spec, const YAML::Node& n, const std::
         fail(place, key, "'" + s + "' is not one of: " + known_list(spec.choices));
       return s;
     }
+    case OptionType::StringList: {
+      std::vector<std::string> out;
+      if (n.IsNull()) return out;
+      if (n.IsScalar()) {
+        out.push_back(n.Scalar());
+      } else if (n.IsSequence()) {
+        for (const auto& e : n) {
+          if (!e.IsScalar()) fail(where(place, e.Mark()), key, "expected a list of strings");
+          out.push_back(e.Scalar());
+        }
+      } else {
+        fail(place, key, "expected a list of strings");
+      }
+      for (const auto& e : out)
+        if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), e) == spec.choices.end())
+          fail(place, key, "'" + e + "' is not one of: " + known_list(spec.choices));
+      return out;
+    }
     case OptionType::Regions: {
       std::vector<Region> out;
       if (n.IsNull()) return out;
@@ -131,6 +151,7 @@ struct Builder {
     auto dbl = [&] { return std::holds_alternative<double>(v) ? std::get<double>(v)
                                                               : static_cast<double>(std::get<std::int64_t>(v)); };
     if (section == "stream" && key == "name") c.stream_name = str();
+    else if (section == "expect") c.expect.set(key, v);
     else if (section == "input" && key == "url") c.input.url = str();
     else if (section == "input" && key == "realtime") c.input.realtime = std::get<bool>(v);
     else if (section == "input" && key == "open_timeout_s") c.input.open_timeout_s = dbl();
@@ -269,6 +290,10 @@ const std::vector<SectionSpec>& core_sections() {
       {"stream", "the monitored stream",
        {{"name", OptionType::String, std::string(), {}, {}, "",
          "stream name carried by every event (default: derived from the input URL)", {}}}},
+      {"expect",
+       "the format the stream must have (any key may be left out); a difference is a format_mismatch defect "
+       "(detector 'format'). `avmon run --print-expect` prints this section as found",
+       expect::options()},
       {"input", "where media comes from",
        {{"url", OptionType::String, std::string(), {}, {}, "", "input URL or file (or --input)", {}},
         {"realtime", OptionType::Bool, false, {}, {}, "", "pace a file at its native rate (or --realtime)", {}},
@@ -417,6 +442,9 @@ Config load_config(const std::string& path, DetectorRegistry& registry, char** e
     DetectorConfig dc;
     dc.info = &d;
     dc.options = b.detector_options[d.name];
+    // The expect: section is the format detector's reference.
+    if (d.name == expect::kDetector)
+      for (const auto& [key, value] : c.expect.values()) dc.options.set(key, value);
     dc.enabled = dc.options.get_bool("enabled");
     dc.policy.min_duration_s = dc.options.get_double("min_duration_s");
     dc.policy.hold_off_s = dc.options.get_double("hold_off_s");
@@ -433,7 +461,11 @@ std::string format_option_value(const OptionValue& v) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, bool>) s << (x ? "true" : "false");
         else if constexpr (std::is_same_v<T, std::string>) s << '"' << x << '"';
-        else if constexpr (std::is_same_v<T, std::vector<Region>>) {
+        else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          s << "[";
+          for (size_t i = 0; i < x.size(); ++i) s << (i ? ", " : "") << '"' << x[i] << '"';
+          s << "]";
+        } else if constexpr (std::is_same_v<T, std::vector<Region>>) {
           s << "[";
           for (size_t i = 0; i < x.size(); ++i)
             s << (i ? ", " : "") << "[" << x[i].x << ", " << x[i].y << ", " << x[i].w << ", " << x[i].h << "]";

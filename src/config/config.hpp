@@ -85,6 +85,7 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";
   std::vector<std::string> plugins;
+  Options expect;                     // the expect: section (every key; unset ones at their defaults)
   HttpConfig http;
   NotifiersConfig notifiers;
   std::vector<DetectorConfig> detectors;  // one per registered detector, by name

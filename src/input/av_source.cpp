@@ -45,7 +45,9 @@ bool same_format(const StreamInfo& a, const StreamInfo& b) {
   return a.has_video == b.has_video && a.width == b.width && a.height == b.height &&
          std::abs(a.frame_rate - b.frame_rate) < 0.01 && a.video_codec == b.video_codec &&
          a.has_audio == b.has_audio && a.sample_rate == b.sample_rate && a.channels == b.channels &&
-         a.channel_names == b.channel_names && a.audio_codec == b.audio_codec;
+         a.channel_names == b.channel_names && a.audio_codec == b.audio_codec &&
+         a.video_profile == b.video_profile && a.video_level == b.video_level &&
+         a.channel_layout == b.channel_layout && a.audio_languages == b.audio_languages;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ extern "C" {
 }
 
 #include "input/av_source.hpp"
+#include "input/declared_format.hpp"
 
 namespace avmon::av_source_detail {
 
@@ -55,6 +56,7 @@ void AvSource::update_info(SourceConsumer* consumer) {
     i.audio_codec = audio_dec_->codec->name;
     channel_names_ = std::make_shared<const std::vector<std::string>>(i.channel_names);
   }
+  fill_declared_format(i, fmt_, video_dec_.get(), audio_dec_.get());
   i.stream = info_.stream;
   info_ = i;
   if (consumer) consumer->on_stream_info(info_, true);
