@@ -1,0 +1,53 @@
+// The Session class behind serve_connection(), shared by the three files
+// that define it: session.cpp (the answer), session_read.cpp (Beast's
+// request parser on a stream with a timeout) and session_write.cpp (sending
+// the answer). The composed asynchronous operations are what the compiler
+// spends its time on (in a sanitizer build, minutes for them all in one
+// file), so each file instantiates one of them.
+//
+// Responses are framed here rather than by Beast's serializer: they are a
+// status line, a handful of fixed headers and a body already in memory, and
+// the serializer's buffer-sequence machinery was most of the compile time.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "http/session.hpp"
+
+namespace avmon::http_session {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+// One response, ready to send: the status line and headers, then the body.
+struct Response {
+  std::string head, body;
+  bool keep_alive = false;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Telemetry& telemetry) : stream_(std::move(socket)), telemetry_(telemetry) {}
+  void start() { read(); }
+
+ private:
+  void read();                                         // session_read.cpp
+  void answer();                                       // session.cpp
+  void write();                                        // session_write.cpp
+  void close();                                        // session.cpp
+
+  beast::tcp_stream stream_;
+  Telemetry& telemetry_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> req_;
+  Response res_;
+};
+
+}  // namespace avmon::http_session

@@ -1,0 +1,57 @@
+// /status: the telemetry snapshot as one JSON document (the status page
+// polls it).
+#include <cmath>
+
+#include "http/server.hpp"
+
+namespace avmon {
+
+namespace {
+
+nlohmann::json format_json(const TelemetrySnapshot& s) {
+  if (!s.have_format) return nullptr;
+  const StreamInfo& f = s.format;
+  nlohmann::json j = {{"live", f.live}, {"video", f.has_video}, {"audio", f.has_audio}};
+  if (f.has_video)
+    j.update({{"width", f.width}, {"height", f.height}, {"frame_rate", f.frame_rate}, {"video_codec", f.video_codec}});
+  if (f.has_audio)
+    j.update({{"sample_rate", f.sample_rate}, {"channels", f.channels}, {"channel_names", f.channel_names},
+              {"audio_codec", f.audio_codec}});
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json render_status(const TelemetrySnapshot& s) {
+  nlohmann::json j;
+  j["version"] = s.version;
+  j["stream"] = s.stream;
+  j["input"] = {{"url", s.input}, {"up", s.input_up}, {"last_media_age_s", s.last_media_age_s}};
+  j["uptime_s"] = s.uptime_s;
+  j["format"] = format_json(s);
+  j["frames"] = {{"video", s.pipeline.video_frames}, {"audio_blocks", s.pipeline.audio_blocks},
+                 {"decode_errors", s.pipeline.decode_errors}, {"corrupt", s.pipeline.corrupt_frames}};
+  j["active_defects"] = s.active;
+  j["recent_events"] = s.recent;
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& c : s.channels) channels.push_back({{"name", c.name}, {"peak_dbfs", c.peak_dbfs}, {"rms_dbfs", c.rms_dbfs}});
+  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(std::round(*v * 10) / 10) : nlohmann::json(); };
+  j["levels"] = {{"channels", channels},
+                 {"loudness", {{"momentary_lufs", opt(s.momentary_lufs)}, {"short_term_lufs", opt(s.short_term_lufs)},
+                               {"integrated_lufs", opt(s.integrated_lufs)}}}};
+  nlohmann::json detectors = nlohmann::json::object();
+  for (const auto& d : s.pipeline.detectors)
+  {
+    detectors[d.name] = {{"processed", d.processed}, {"dropped", d.dropped}, {"errors", d.errors}, {"cpu_s", d.cpu_s}};
+    if (!d.levels.is_null()) detectors[d.name]["levels"] = d.levels;
+  }
+  j["detectors"] = detectors;
+  nlohmann::json notifiers = nlohmann::json::object();
+  for (const auto& [name, c] : s.notifiers)
+    notifiers[name] = {{"depth", c->depth.load()}, {"delivered", c->delivered.load()}, {"retries", c->retries.load()},
+                       {"dropped", c->dropped.load()}, {"rejected", c->rejected.load()}, {"disabled", c->disabled.load()}};
+  j["notifiers"] = notifiers;
+  return j;
+}
+
+}  // namespace avmon
