@@ -9,7 +9,7 @@
 
 namespace avmon {
 
-enum class Command { Run, Demo, CheckConfig, Detectors };
+enum class Command { Run, Demo, CheckConfig, Detectors, Healthcheck };
 
 struct Invocation {
   Command command = Command::Run;
@@ -23,13 +23,21 @@ struct Invocation {
   std::string http_listen;  // --http ADDR:PORT
   bool realtime = false;    // run: --realtime
   bool print_expect = false;  // run: --print-expect
+  bool quiet = false;       // run: --quiet (no progress line, warnings and errors only)
+  std::string progress;     // run: --progress FILE|- (machine-readable progress)
   bool fast = false;        // demo: --fast
+  // healthcheck
+  double timeout_s = 2;
   // check-config
   bool print_defaults = false;
 };
 
+// The subcommands, in the order --help lists them.
+const std::vector<std::string>& subcommand_names();
+
 // Parses argv. Returns the invocation, or the exit status to end with at
-// once (help and version printed: 0; bad usage, message printed: 2).
+// once (help and version printed: 0; bad usage, message printed: 2). A
+// mistyped subcommand or option is named, with the nearest valid one.
 std::variant<Invocation, int> parse_command_line(int argc, const char* const* argv);
 
 // The candidate nearest to `word` by edit distance when it is close enough

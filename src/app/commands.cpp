@@ -3,14 +3,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 
 #include "ancillary/expect.hpp"
 #include "app/exit_status.hpp"
+#include "app/healthcheck.hpp"
 #include "app/monitor.hpp"
+#include "app/progress.hpp"
 #include "app/signals.hpp"
 #include "app/telemetry.hpp"
 #include "config/config.hpp"
@@ -30,10 +35,37 @@ namespace {
 // Loads the configuration and sets up logging; ConfigError propagates.
 Config load(const Invocation& inv, DetectorRegistry& registry) {
   Config cfg = load_config(inv.config_path, registry, environ);
-  setup_logging(inv.log_level.empty() ? cfg.log_level : inv.log_level,
-                inv.log_format.empty() ? cfg.log_format : inv.log_format);
+  std::string level = inv.log_level.empty() ? cfg.log_level : inv.log_level;
+  // --quiet: warnings and errors only, unless a level is asked for explicitly.
+  if (inv.quiet && inv.log_level.empty() && (level == "trace" || level == "debug" || level == "info")) level = "warn";
+  setup_logging(level, inv.log_format.empty() ? cfg.log_format : inv.log_format);
   return cfg;
 }
+
+// Event lines on the terminal that also shows the progress line: written
+// with the line cleared, then the line is redrawn below them.
+class AroundLineNotifier final : public Notifier {
+ public:
+  AroundLineNotifier(std::unique_ptr<Notifier> inner, TerminalLine& line) : inner_(std::move(inner)), line_(line) {}
+  std::string name() const override { return inner_->name(); }
+  void deliver(const nlohmann::json& event) override {
+    line_.around([&] { inner_->deliver(event); });
+  }
+  void close() override { inner_->close(); }
+  std::shared_ptr<const NotifierCounters> counters() const override { return inner_->counters(); }
+
+ private:
+  std::unique_ptr<Notifier> inner_;
+  TerminalLine& line_;
+};
+
+// Where `avmon run` reports its progress: the terminal line and the
+// --progress output. Opened before analysis so that a bad path is bad usage.
+struct ProgressOutputs {
+  std::optional<TerminalLine> line;
+  std::FILE* machine = nullptr;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned{nullptr, std::fclose};
+};
 
 // The operator's surface: remote notifiers, and with http.listen
 // the telemetry that the monitor and the hub feed and the HTTP server reads.
@@ -75,10 +107,29 @@ std::optional<Ops> try_start_ops(const Config& cfg, NotifierHub& hub, const std:
 }
 
 int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::string& stream, Telemetry* telemetry,
-            bool print_expect = false) {
+            bool print_expect = false, ProgressOutputs* progress = nullptr) {
   Monitor monitor(cfg, source, hub, stream);
   if (telemetry) monitor.set_telemetry(telemetry);
+  std::optional<ProgressReporter> reporter;
+  if (progress && (progress->line || progress->machine)) {
+    ProgressReporter::Options o;
+    o.terminal = progress->line ? &*progress->line : nullptr;
+    o.machine = progress->machine;
+    o.duration_s = source.live() ? 0 : source.duration_s();
+    reporter.emplace(o, [&monitor, &source] {
+      ProgressSample s;
+      monitor.dispatcher().with_engine([&](EventEngine& e) {
+        s.media_time_s = e.clock_s();
+        for (const auto& [type, n] : e.defect_counts()) s.defects += n;
+        s.active_defects = e.active().size();
+      });
+      s.video_frames = source.stats().video_frames;
+      s.audio_blocks = source.stats().audio_blocks;
+      return s;
+    });
+  }
   std::string reason = monitor.run();
+  if (reporter) reporter->finish();
   if (print_expect) std::cout << expect::expect_yaml(monitor.summary().value("format", nlohmann::json::object()));
   hub.close();
   hub.set_decorator({});
@@ -104,11 +155,37 @@ int run_command(const Invocation& inv) {
     std::cerr << "avmon run: no input (use --input URL or input.url in the configuration)\n";
     return exit_status::kUsage;
   }
+  ProgressOutputs progress;
+  if (inv.progress == "-") {
+    if (inv.print_expect) {
+      std::cerr << "avmon run: --progress - and --print-expect would both write to stdout\n";
+      return exit_status::kUsage;
+    }
+    if (cfg.events_path == "-") {
+      std::cerr << "avmon run: --progress - and the events would both go to stdout; give --events a file\n";
+      return exit_status::kUsage;
+    }
+    progress.machine = stdout;
+  } else if (!inv.progress.empty()) {
+    progress.owned.reset(std::fopen(inv.progress.c_str(), "w"));
+    if (!progress.owned) {
+      std::cerr << "avmon run: cannot write progress to " << inv.progress << ": " << std::strerror(errno) << "\n";
+      return exit_status::kUsage;
+    }
+    progress.machine = progress.owned.get();
+  }
+  // The line for people, only where a person looks (before any thread logs).
+  if (!inv.quiet && isatty(STDERR_FILENO)) progress.line.emplace(stderr);
   install_signal_handlers();
   NotifierHub hub;
   try {
     // --print-expect has stdout for itself.
-    if (!(inv.print_expect && cfg.events_path == "-")) hub.add(make_jsonl_notifier(cfg.events_path));
+    if (!(inv.print_expect && cfg.events_path == "-")) {
+      auto events = make_jsonl_notifier(cfg.events_path);
+      if (progress.line && cfg.events_path == "-" && isatty(STDOUT_FILENO))
+        events = std::make_unique<AroundLineNotifier>(std::move(events), *progress.line);
+      hub.add(std::move(events));
+    }
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return exit_status::kUsage;
@@ -123,7 +200,7 @@ int run_command(const Invocation& inv) {
     spdlog::error("{}", e.what());
     return exit_status::kInput;
   }
-  return analyse(cfg, *source, hub, stream, ops->telemetry.get(), inv.print_expect);
+  return analyse(cfg, *source, hub, stream, ops->telemetry.get(), inv.print_expect, &progress);
 }
 
 int demo_command(const Invocation& inv) {
@@ -160,6 +237,25 @@ int check_config_command(const Invocation& inv) {
             << std::count_if(cfg.detectors.begin(), cfg.detectors.end(), [](const auto& d) { return d.enabled; })
             << " detectors enabled)\n";
   return exit_status::kOk;
+}
+
+int healthcheck_command(const Invocation& inv) {
+  std::string listen = inv.http_listen;
+  if (listen.empty()) {
+    DetectorRegistry registry = DetectorRegistry::builtin();
+    listen = load(inv, registry).http.listen;
+  }
+  if (listen.empty()) {
+    std::cerr << "avmon healthcheck: no HTTP server configured (http.listen, AVMON_HTTP__LISTEN or --http)\n";
+    return exit_status::kUsage;
+  }
+  HealthAnswer a = ask_health(listen, inv.timeout_s);
+  if (a.status == 200) {
+    std::cout << listen << ": " << a.what << "\n";
+    return exit_status::kOk;
+  }
+  std::cerr << "avmon healthcheck: " << listen << ": " << a.what << "\n";
+  return exit_status::kUnhealthy;
 }
 
 int detectors_command(const Invocation& inv) {

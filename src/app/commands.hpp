@@ -11,5 +11,7 @@ int run_command(const Invocation& inv);
 int demo_command(const Invocation& inv);
 int check_config_command(const Invocation& inv);
 int detectors_command(const Invocation& inv);
+// Exit status 0 healthy, 1 (kUnhealthy) not, 2 nothing to ask.
+int healthcheck_command(const Invocation& inv);
 
 }  // namespace avmon

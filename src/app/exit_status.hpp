@@ -9,4 +9,7 @@ inline constexpr int kFailure = 1;  // internal error (a bug: the message says "
 inline constexpr int kUsage = 2;    // bad usage or configuration (the message names the key and FILE:LINE:COL)
 inline constexpr int kInput = 3;    // the input cannot be opened or is not media (the message says why)
 
+// `avmon healthcheck` only, as container health checks expect: 1 unhealthy.
+inline constexpr int kUnhealthy = 1;
+
 }  // namespace avmon::exit_status

@@ -8,6 +8,7 @@
 
 #include "app/signal_loss.hpp"
 #include "app/telemetry.hpp"
+#include "util/numbers.hpp"
 #include "util/time.hpp"
 
 namespace avmon {
@@ -118,7 +119,7 @@ void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) {
   dispatcher_->audio(std::move(block));
 }
 void Monitor::on_discontinuity(double media_time_s) {
-  spdlog::warn("timestamp discontinuity at media time {:.3f} s", media_time_s);
+  spdlog::warn("timestamp discontinuity at media time {} s", human_number(media_time_s));
   dispatcher_->discontinuity(media_time_s);
 }
 

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "util/numbers.hpp"
 #include "util/time.hpp"
 
 namespace avmon {
@@ -76,8 +77,8 @@ void SignalLossWatch::run() {
     loss_since_wall_s_ = watchdog_.last_media_wall_s();
     attempts_at_loss_ = source_.stats().reconnect_attempts.load();
     resumes_at_loss_ = source_.stats().media_resumes.load();
-    spdlog::warn("signal lost at media time {:.3f} s: {} for {:.1f} s", loss_media_s_, loss_reason_name(*reason),
-                 now - loss_since_wall_s_);
+    spdlog::warn("signal lost at media time {} s: {} for {} s", human_number(loss_media_s_), loss_reason_name(*reason),
+                 human_number(now - loss_since_wall_s_, 1));
     observe(loss_media_s_, true, details(now));
   }
 }
@@ -97,7 +98,8 @@ void SignalLossWatch::on_media(double media_time_s, double duration_s) {
     ended = watchdog_.on_media(now, liveness());
     if (ended) {
       auto d = details(now);
-      spdlog::info("signal back at media time {:.3f} s after {:.1f} s", media_time_s, d["outage_s"].get<double>());
+      spdlog::info("signal back at media time {} s after {} s", human_number(media_time_s),
+                   human_number(d["outage_s"].get<double>(), 1));
       observe(media_time_s, true, d);  // the end event carries the outage's figures
       observe(media_time_s, false, nlohmann::json::object());
     }

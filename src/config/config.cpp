@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "ancillary/expect.hpp"
+#include "util/numbers.hpp"
 
 namespace avmon {
 
@@ -41,8 +42,8 @@ double number(const YAML::Node& n, const std::string& place, const std::string& 
 void check_range(const OptionSpec& spec, double v, const std::string& place, const std::string& key) {
   if (!std::isfinite(v)) fail(place, key, "not a finite number");
   std::ostringstream range;
-  range << "[" << (spec.min ? std::to_string(*spec.min) : "-inf") << ", "
-        << (spec.max ? std::to_string(*spec.max) : "inf") << "]";
+  range << "[" << (spec.min ? human_number(*spec.min) : "-inf") << ", "
+        << (spec.max ? human_number(*spec.max) : "inf") << "]";
   if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) {
     std::ostringstream m;
     m << "value " << v << " out of range " << range.str() << (spec.unit.empty() ? "" : " " + spec.unit);

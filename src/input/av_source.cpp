@@ -16,6 +16,7 @@ extern "C" {
 
 #include "input/av_source.hpp"
 #include "input/backoff.hpp"
+#include "util/numbers.hpp"
 
 namespace avmon {
 namespace av_source_detail {
@@ -85,7 +86,7 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
     fmt_ = nullptr;  // freed by avformat_open_input on failure
     if (stopping()) return OpenError{"cannot open " + cfg_.url + ": interrupted", false};
     if (err == AVERROR_EXIT)
-      return OpenError{"cannot open " + cfg_.url + ": no answer within " + std::to_string(cfg_.open_timeout_s) + " s",
+      return OpenError{"cannot open " + cfg_.url + ": no answer within " + human_number(cfg_.open_timeout_s) + " s",
                        false};
     return OpenError{"cannot open " + cfg_.url + ": " + av_error(err), permanent_open_error(err)};
   }
@@ -100,6 +101,7 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
     close_input();
     return OpenError{"cannot read stream information of " + cfg_.url + ": " + av_error(err), false};
   }
+  duration_s_ = fmt_->duration > 0 ? fmt_->duration / static_cast<double>(AV_TIME_BASE) : 0.0;
 
   video_index_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   audio_index_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_AUDIO, -1, video_index_ >= 0 ? video_index_ : -1, nullptr, 0);
@@ -126,8 +128,8 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
     if (fr.num > 0 && fr.den > 0) frame_duration_s_ = av_q2d(av_inv_q(fr));
   }
   update_info(nullptr);
-  spdlog::info("opened {} ({}): video {} {}x{} {:.3f} fps, audio {} {} Hz {} ch", cfg_.url, fmt_->iformat->name,
-               info_.has_video ? info_.video_codec : "none", info_.width, info_.height, info_.frame_rate,
+  spdlog::info("opened {} ({}): video {} {}x{} {} fps, audio {} {} Hz {} ch", cfg_.url, fmt_->iformat->name,
+               info_.has_video ? info_.video_codec : "none", info_.width, info_.height, human_number(info_.frame_rate),
                info_.has_audio ? info_.audio_codec : "none", info_.sample_rate, info_.channels);
   return std::nullopt;
 }
@@ -208,7 +210,7 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
         // Garbage on a live feed: the demuxer resynchronises on what follows;
         // if nothing decodable ever comes, the check below reopens the input.
       } else {
-        reason = err == AVERROR_EXIT ? "no data for " + std::to_string(cfg_.read_timeout_s) + " s"
+        reason = err == AVERROR_EXIT ? "no data for " + human_number(cfg_.read_timeout_s) + " s"
                                      : "input error: " + av_error(err);
         break;
       }
@@ -226,7 +228,7 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
     // Data keeps coming but none of it decodes (new programme layout, another
     // codec on new PIDs, endless garbage): start afresh with a new probe.
     if (live_ && seconds_since(session_delivered_ ? last_delivery_ : session_start) > cfg_.read_timeout_s) {
-      reason = "nothing decodable for " + std::to_string(cfg_.read_timeout_s) + " s";
+      reason = "nothing decodable for " + human_number(cfg_.read_timeout_s) + " s";
       break;
     }
   }
@@ -285,7 +287,7 @@ std::string AvSource::run(SourceConsumer& consumer) {
       ++failed_attempts;
       last_error = failed->message;
       if (stopping()) continue;
-      spdlog::warn("reconnect attempt {} failed after {:.1f} s delay: {}", attempt, delay_s, failed->message);
+      spdlog::warn("reconnect attempt {} failed after {} s delay: {}", attempt, human_number(delay_s, 1), failed->message);
       if (failed->permanent) {
         reason = failed->message;
         break;
@@ -293,7 +295,7 @@ std::string AvSource::run(SourceConsumer& consumer) {
       continue;
     }
     ++stats_.reconnects;
-    spdlog::info("reconnect attempt {} succeeded after {:.1f} s delay", attempt, delay_s);
+    spdlog::info("reconnect attempt {} succeeded after {} s delay", attempt, human_number(delay_s, 1));
     // The new session's clock is unrelated to the old one: continue media
     // time after the gap, as long as it lasted on the wall clock.
     timeline_.restart(seconds_since(last_delivery_));

@@ -55,6 +55,7 @@ class AvSource final : public MediaSource {
     pace_cv_.notify_all();
   }
   double end_media_time_s() const override { return end_media_time_s_; }
+  double duration_s() const override { return duration_s_; }
   bool live() const override { return live_; }
 
  private:
@@ -148,6 +149,7 @@ class AvSource final : public MediaSource {
   Timeline timeline_;
   double frame_duration_s_ = 0.04;
   double end_media_time_s_ = 0;
+  std::atomic<double> duration_s_{0};  // the container's, set at each open
   std::uint64_t video_index_count_ = 0, audio_index_count_ = 0;
   double next_audio_s_ = -1;
 

@@ -12,6 +12,7 @@ extern "C" {
 
 #include "input/av_source.hpp"
 #include "input/declared_format.hpp"
+#include "util/numbers.hpp"
 
 namespace avmon::av_source_detail {
 
@@ -101,7 +102,7 @@ void AvSource::deliver_video(AVFramePtr frame, SourceConsumer& consumer) {
   di.pict_type = av_get_picture_type_char(frame->pict_type);
   if (di.corrupt) ++stats_.corrupt_frames;
   if (di.errors_before > 0 || di.corrupt)
-    spdlog::debug("picture at {:.3f} s: {} decoder errors, flags {:#x}", t, di.errors_before, di.decode_error_flags);
+    spdlog::debug("picture at {} s: {} decoder errors, flags {:#x}", human_number(t), di.errors_before, di.decode_error_flags);
   stats_.decode_errors += static_cast<std::uint64_t>(di.errors_before);
   pace(t);
   end_media_time_s_ = std::max(end_media_time_s_, t + frame_duration_s_);

@@ -59,6 +59,7 @@ class DemoSource final : public MediaSource {
     cv_.notify_all();
   }
   double end_media_time_s() const override { return end_s_; }
+  double duration_s() const override { return opts_.duration_s; }
   bool live() const override { return false; }
 
   std::string run(SourceConsumer& consumer) override {

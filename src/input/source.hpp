@@ -68,6 +68,9 @@ class MediaSource {
   virtual void stop() = 0;
   // Media time just past the last frame delivered.
   virtual double end_media_time_s() const = 0;
+  // The input's duration as its container declares it (for progress
+  // reports); 0 when unknown, as for live inputs. Any thread.
+  virtual double duration_s() const { return 0; }
   virtual bool live() const = 0;
   // Figures about the input itself for stream.summary's details (e.g. the
   // audio/video timestamp skew at the transport level); null when none.

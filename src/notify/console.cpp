@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "notify/notifier.hpp"
+#include "util/numbers.hpp"
 
 namespace avmon {
 
@@ -31,7 +32,8 @@ class Console final : public Notifier {
                    what.c_str(), e.value("severity", "").c_str(), e.value("detector", "").c_str());
     } else if (kind == "defect.end") {
       double d = e.contains("details") ? e["details"].value("duration_s", 0.0) : 0.0;
-      std::fprintf(out_, "%s  %sEND%s   %-16s after %.2f s\n", clock_text(t).c_str(), green, reset, what.c_str(), d);
+      std::fprintf(out_, "%s  %sEND%s   %-16s after %s s\n", clock_text(t).c_str(), green, reset, what.c_str(),
+                   human_number(d, 2).c_str());
     } else if (kind == "stream.summary") {
       std::fprintf(out_, "%s  %ssummary: %s%s\n", clock_text(t).c_str(), dim,
                    e.contains("defects") ? e["defects"].dump().c_str() : "{}", reset);

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "notify/notifier.hpp"
+#include "util/numbers.hpp"
 
 namespace avmon {
 
@@ -72,7 +73,7 @@ class Mqtt final : public Transport {
     lk.lock();
     bool acked = cv_.wait_for(lk, std::chrono::duration<double>(opts_.timeout_s), [&] { return acked_.count(mid) > 0; });
     acked_.erase(mid);
-    if (!acked) return SendResult::retry("no PUBACK within " + std::to_string(opts_.timeout_s) + " s");
+    if (!acked) return SendResult::retry("no PUBACK within " + human_number(opts_.timeout_s) + " s");
     return SendResult::ok();
   }
 

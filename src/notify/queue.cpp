@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "notify/notifier.hpp"
+#include "util/numbers.hpp"
 
 namespace avmon {
 
@@ -235,8 +236,8 @@ class QueuedNotifier final : public Notifier {
           ++counters_->retries;
           double wait_s = r.retry_after_s >= 0 ? std::min(r.retry_after_s, 3600.0) : backoff_s();
           if (attempt_ == 1 || attempt_ % 10 == 0)
-            spdlog::warn("notifier {}: attempt {} for {} failed ({}); retrying in {:.1f} s", name_, attempt_, d.id,
-                         r.detail, wait_s);
+            spdlog::warn("notifier {}: attempt {} for {} failed ({}); retrying in {} s", name_, attempt_, d.id,
+                         r.detail, human_number(wait_s, 1));
           ++attempt_;
           retry_at_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait_s));
           break;
