@@ -120,7 +120,11 @@ SineFit fit_sine(const float* x, int n, double mean, double frequency_hz, int sa
 inline std::string channel_label(const std::vector<std::string>& names, int c) {
   if (c >= 0 && static_cast<size_t>(c) < names.size() && !names[static_cast<size_t>(c)].empty())
     return names[static_cast<size_t>(c)];
-  return "c" + std::to_string(c);
+  // Appended rather than `"c" + std::to_string(c)`: GCC 12 at -O3 reports a
+  // false -Wrestrict inside std::string's insert for that form.
+  std::string label("c");
+  label += std::to_string(c);
+  return label;
 }
 
 // Names from a block (the block knows its layout even when configure() was

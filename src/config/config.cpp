@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -413,12 +414,17 @@ Config load_config(const std::string& path, DetectorRegistry& registry, char** e
     const YAML::Node& pl = root["plugins"];
     if (!pl.IsSequence()) throw ConfigError(where(path, pl.Mark()) + ": plugins: expected a list of shared-object paths");
     for (const auto& p : pl) {
+      // A relative path names a file beside the configuration, wherever
+      // avmon was started from (a service's working directory is not the
+      // configuration's folder).
+      std::filesystem::path plugin = p.as<std::string>();
+      if (plugin.is_relative()) plugin = (std::filesystem::path(path).parent_path() / plugin).lexically_normal();
       try {
-        registry.load_plugin(p.as<std::string>());
+        registry.load_plugin(plugin.string());
       } catch (const RegistryError& e) {
         throw ConfigError(where(path, p.Mark()) + ": plugins: " + e.what());
       }
-      c.plugins.push_back(p.as<std::string>());
+      c.plugins.push_back(plugin.string());
     }
   }
 

@@ -95,6 +95,31 @@ TEST(Registry, PluginOptionsAreValidatedLikeBuiltinOnes) {
   }
 }
 
+TEST(Registry, RelativePluginPathsAreFoundBesideTheConfiguration) {
+  auto dir = test::scratch_dir("plugin-relative");
+  std::filesystem::create_directories(dir / "conf" / "plugins");
+  std::filesystem::copy_file(AVMON_TEST_PLUGIN_PATH, dir / "conf" / "plugins" / "libexample.so");
+  std::ofstream(dir / "conf" / "p.yaml") << "plugins: [plugins/libexample.so]\n";
+  // Not the working directory: the tests run elsewhere.
+  ASSERT_NE(std::filesystem::current_path(), dir / "conf");
+  DetectorRegistry r;
+  Config c = load_config((dir / "conf" / "p.yaml").string(), r, nullptr);
+  ASSERT_EQ(c.plugins.size(), 1u);
+  EXPECT_EQ(c.plugins[0], (dir / "conf" / "plugins" / "libexample.so").string());
+  EXPECT_NE(r.find("overexposed"), nullptr);
+
+  std::ofstream(dir / "conf" / "missing.yaml") << "plugins: [../nothere/libx.so]\n";
+  DetectorRegistry r2;
+  try {
+    load_config((dir / "conf" / "missing.yaml").string(), r2, nullptr);
+    FAIL() << "a missing plugin was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot load plugin " + (dir / "nothere" / "libx.so").string()),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Registry, LoadingTheSamePluginTwiceIsADuplicate) {
   DetectorRegistry r;
   r.load_plugin(AVMON_TEST_PLUGIN_PATH);
