@@ -155,7 +155,7 @@ std::vector<std::string> channel_names(const AVChannelLayout& layout) {
     if (ch != AV_CHAN_NONE && av_channel_name(buf, sizeof buf, ch) > 0 && buf[0] != 'U')
       names.emplace_back(buf);
     else
-      names.push_back("c" + std::to_string(c));
+      names.push_back(std::string("c").append(std::to_string(c)));  // not "c" + ...: GCC 12's false -Wrestrict at -O3
   }
   return names;
 }
