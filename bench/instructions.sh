@@ -4,6 +4,8 @@
 # all of them, on the same clip. Counts, unlike seconds, do not depend on
 # what else the machine is doing.
 #   bench/instructions.sh [build/avmon] [SECONDS]      (default: 6 s of bench.py's 1080p25 clip)
+#   AVMON_BENCH_EACH="captions format" bench/instructions.sh   also: each named detector alone
+#   AVMON_BENCH_ONLY_EACH=1 ...                                 only "none" and each named detector
 set -euo pipefail
 avmon=${1:-build/avmon}; seconds=${2:-6}
 cache=${AVMON_BENCH_CACHE:-$HOME/.cache/avmon-bench}
@@ -27,17 +29,28 @@ run() {  # label, enabled detectors...
     "$avmon" run --input "$clip" --events /dev/null --log-level error >/dev/null 2>"$out/$label.err"
   echo "$label $(count "$out/$label.err")"
 }
+each=${AVMON_BENCH_EACH:-}
 {
-  valgrind --tool=callgrind --callgrind-out-file="$out/ffmpeg.cg" ffmpeg -nostdin -loglevel error -i "$clip" -f null - 2>"$out/ffmpeg.err"
-  echo "ffmpeg $(count "$out/ffmpeg.err")"
+  if [ -z "${AVMON_BENCH_ONLY_EACH:-}" ]; then
+    valgrind --tool=callgrind --callgrind-out-file="$out/ffmpeg.cg" ffmpeg -nostdin -loglevel error -i "$clip" -f null - 2>"$out/ffmpeg.err"
+    echo "ffmpeg $(count "$out/ffmpeg.err")"
+  fi
   run none
-  run video $video
-  run audio $audio
-  run all $names
+  if [ -z "${AVMON_BENCH_ONLY_EACH:-}" ]; then
+    run video $video
+    run audio $audio
+    run all $names
+  fi
+  for d in $each; do run "only_$d" "$d"; done
 } | tee "$out/counts"
-awk '{c[$1] = $2} END {
-  printf "avmon (all) / ffmpeg: x%.3f\n", c["all"] / c["ffmpeg"];
-  printf "video detectors: +%.1f%% over no detectors (target <= 5%%)\n", 100 * (c["video"] - c["none"]) / c["none"];
-  printf "audio detectors: +%.1f%% over no detectors (target <= 3%%)\n", 100 * (c["audio"] - c["none"]) / c["none"];
+awk -v each="$each" '{c[$1] = $2} END {
+  if ("all" in c) {
+    printf "avmon (all) / ffmpeg: x%.3f\n", c["all"] / c["ffmpeg"];
+    printf "video detectors: +%.1f%% over no detectors (target <= 5%%)\n", 100 * (c["video"] - c["none"]) / c["none"];
+    printf "audio detectors: +%.1f%% over no detectors (target <= 3%%)\n", 100 * (c["audio"] - c["none"]) / c["none"];
+  }
+  n = split(each, names, " ");
+  for (i = 1; i <= n; i++)
+    printf "%s alone: +%.3f%% over no detectors (target <= 1%%)\n", names[i], 100 * (c["only_" names[i]] - c["none"]) / c["none"];
 }' "$out/counts"
 rm -rf "$out"

@@ -50,4 +50,40 @@ std::vector<std::vector<std::uint8_t>> sections_of_pid(const std::vector<std::ui
   return out;
 }
 
+std::vector<Pes> pes_of_pid(const std::vector<std::uint8_t>& ts, int pid) {
+  std::vector<Pes> out;
+  std::vector<std::uint8_t> buf;
+  std::size_t first = 0;
+  auto finish = [&] {
+    if (buf.size() < 9 || buf[0] != 0 || buf[1] != 0 || buf[2] != 1) return;
+    Pes p;
+    p.first_packet = first;
+    const std::size_t header = 9 + buf[8];
+    if ((buf[7] & 0x80) && buf.size() >= 14)
+      p.pts = (static_cast<std::int64_t>(buf[9] & 0x0E) << 29) | (buf[10] << 22) | ((buf[11] & 0xFE) << 14) |
+              (buf[12] << 7) | (buf[13] >> 1);
+    std::size_t end = buf.size();
+    const std::size_t declared = (static_cast<std::size_t>(buf[4]) << 8) | buf[5];
+    if (declared && 6 + declared < end) end = 6 + declared;
+    if (header <= end) p.payload.assign(buf.begin() + static_cast<long>(header), buf.begin() + static_cast<long>(end));
+    out.push_back(std::move(p));
+  };
+  for (std::size_t off = 0; off + 188 <= ts.size(); off += 188) {
+    const std::uint8_t* p = &ts[off];
+    if (p[0] != 0x47 || (((p[1] & 0x1F) << 8) | p[2]) != pid) continue;
+    unsigned afc = (p[3] >> 4) & 3;
+    std::size_t i = 4;
+    if (afc & 2) i += 1 + p[4];
+    if (!(afc & 1) || i >= 188) continue;
+    if (p[1] & 0x40) {
+      finish();
+      buf.clear();
+      first = off / 188;
+    }
+    buf.insert(buf.end(), p + i, p + 188);
+  }
+  finish();
+  return out;
+}
+
 }  // namespace avmon::test

@@ -5,12 +5,21 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace avmon::test {
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path);
+
+struct Pes {
+  std::optional<std::int64_t> pts;   // 90 kHz
+  std::vector<std::uint8_t> payload; // after the PES header
+  std::size_t first_packet = 0;      // index of the packet that started it
+};
+// Complete PES packets carried on `pid`, in order (the last one as far as it goes).
+std::vector<Pes> pes_of_pid(const std::vector<std::uint8_t>& ts, int pid);
 
 // Complete sections carried on `pid`, in order.
 std::vector<std::vector<std::uint8_t>> sections_of_pid(const std::vector<std::uint8_t>& ts, int pid);
