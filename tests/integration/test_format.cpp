@@ -1,6 +1,6 @@
 // The declared format end to end: clips encoded at test time with a wrong
-// frame rate, aspect ratio, transfer (PQ instead of SDR) or channel layout
-// raise format_mismatch naming the field; a matching clip raises nothing; a
+// frame rate, aspect ratio, transfer (PQ instead of SDR), HDR metadata or
+// channel layout raise format_mismatch naming the field; a matching clip raises nothing; a
 // change in the middle of the stream raises and clears it; --print-expect
 // writes a section that the same clip then matches.
 #include <gtest/gtest.h>
@@ -110,6 +110,19 @@ TEST(Format, PqTransferWhereSdrIsExpected) {
 
 TEST(Format, WrongChannelLayout) {
   expect_one(mismatches(clip("surround.ts", "25", {}, "5.1"), kExpect), "channel_layout", "stereo", "5.1");
+}
+
+TEST(Format, Hdr10MetadataWhereSdrIsExpected) {
+  // HEVC Main 10 with mastering display and content light level SEI on every
+  // key frame.
+  auto path = dir() / "hdr10.ts";
+  ffmpeg({"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=3", "-c:v", "libx265", "-preset", "ultrafast",
+          "-pix_fmt", "yuv420p10le", "-x265-params",
+          "log-level=error:hdr10=1:repeat-headers=1:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:"
+          "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400",
+          path.string()});
+  auto found = mismatches(path, "expect:\n  hdr: none\n  video_codec: hevc\n  profile: Main 10\n");
+  expect_one(found, "hdr", "none", "mastering_display+content_light_level");
 }
 
 TEST(Format, AMissingLanguageIsAMismatch) {
