@@ -25,6 +25,7 @@
 #include "notify/notifier.hpp"
 #include "pipeline/registry.hpp"
 #include "util/logging.hpp"
+#include "util/url.hpp"
 
 extern char** environ;
 
@@ -81,7 +82,7 @@ Ops start_ops(const Config& cfg, NotifierHub& hub, const std::string& stream) {
   add_configured_notifiers(hub, cfg.notifiers, stream);
   Ops ops;
   if (cfg.http.listen.empty()) return ops;
-  ops.telemetry = std::make_unique<Telemetry>(cfg.input.url, stream);
+  ops.telemetry = std::make_unique<Telemetry>(redact_url(cfg.input.url), stream);
   ops.http = start_http_server(cfg.http.listen, *ops.telemetry);
   std::string prefix = cfg.http.public_url;
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
@@ -134,7 +135,7 @@ int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::strin
   hub.close();
   hub.set_decorator({});
   if (source.stats().video_frames == 0 && source.stats().audio_blocks == 0 && reason != "stopped") {
-    spdlog::error("{}: no audio or video could be decoded ({})", cfg.input.url, reason);
+    spdlog::error("{}: no audio or video could be decoded ({})", redact_url(cfg.input.url), reason);
     return exit_status::kInput;
   }
   spdlog::info("finished: {}", reason);

@@ -10,6 +10,7 @@
 #include "app/telemetry.hpp"
 #include "util/numbers.hpp"
 #include "util/time.hpp"
+#include "util/url.hpp"
 
 namespace avmon {
 
@@ -135,7 +136,7 @@ std::string Monitor::run() {
   nlohmann::json s;
   s["kind"] = "stream.summary";
   s["media_time"] = round_ms(end_s);
-  s["input"] = cfg_.input.url;
+  s["input"] = redact_url(cfg_.input.url);
   s["end_reason"] = reason;
   s["duration_s"] = round_ms(end_s);
   s["frames"] = {{"video", st.video_frames.load()}, {"audio_blocks", st.audio_blocks.load()}};

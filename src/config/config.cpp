@@ -8,6 +8,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "util/text.hpp"
+
 #include "ancillary/expect.hpp"
 #include "util/numbers.hpp"
 
@@ -152,7 +154,9 @@ struct Builder {
     auto str = [&] { return std::get<std::string>(v); };
     auto dbl = [&] { return std::holds_alternative<double>(v) ? std::get<double>(v)
                                                               : static_cast<double>(std::get<std::int64_t>(v)); };
-    if (section == "stream" && key == "name") c.stream_name = str();
+    // Names that travel in every event, label and topic are made valid
+    // UTF-8 here, where they enter, and nowhere else.
+    if (section == "stream" && key == "name") c.stream_name = valid_utf8(str());
     else if (section == "expect") c.expect.set(key, v);
     else if (section == "input" && key == "url") c.input.url = str();
     else if (section == "input" && key == "realtime") c.input.realtime = std::get<bool>(v);
@@ -184,8 +188,8 @@ struct Builder {
     else if (section == "notifiers.alertmanager" && key == "timeout_s") c.notifiers.alertmanager.timeout_s = dbl();
     else if (section == "notifiers.mqtt" && key == "host") c.notifiers.mqtt.host = str();
     else if (section == "notifiers.mqtt" && key == "port") c.notifiers.mqtt.port = static_cast<int>(std::get<std::int64_t>(v));
-    else if (section == "notifiers.mqtt" && key == "topic_prefix") c.notifiers.mqtt.topic_prefix = str();
-    else if (section == "notifiers.mqtt" && key == "client_id") c.notifiers.mqtt.client_id = str();
+    else if (section == "notifiers.mqtt" && key == "topic_prefix") c.notifiers.mqtt.topic_prefix = valid_utf8(str());
+    else if (section == "notifiers.mqtt" && key == "client_id") c.notifiers.mqtt.client_id = valid_utf8(str());
     else if (section == "notifiers.mqtt" && key == "username") c.notifiers.mqtt.username = str();
     else if (section == "notifiers.mqtt" && key == "password") c.notifiers.mqtt.password = str();
     else if (section == "notifiers.mqtt" && key == "keepalive_s") c.notifiers.mqtt.keepalive_s = static_cast<int>(std::get<std::int64_t>(v));

@@ -10,6 +10,7 @@
 
 #include "http/server.hpp"
 #include "pipeline/dispatcher.hpp"
+#include "util/text.hpp"
 
 namespace avmon {
 
@@ -97,7 +98,9 @@ std::string render_metrics(const TelemetrySnapshot& s) {
     depth.Add(l).Set(static_cast<double>(c->depth));
     disabled.Add(l).Set(c->disabled ? 1 : 0);
   }
-  return TextSerializer().Serialize(reg.Collect());
+  // Label values are names from the outside (stream, input, plugin
+  // detectors' types): the exposition must be UTF-8 whatever they hold.
+  return valid_utf8(TextSerializer().Serialize(reg.Collect()));
 }
 
 }  // namespace avmon

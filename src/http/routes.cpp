@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "http/server.hpp"
+#include "util/text.hpp"
 
 namespace avmon {
 
@@ -24,17 +25,17 @@ HttpAnswer healthz(Telemetry& telemetry) {
     double silent_s = static_cast<double>(steady_ms() - c->heartbeat_ms) / 1000.0;
     if (silent_s > kWedgedAfterS) {
       nlohmann::json j = {{"status", "wedged"}, {"notifier", name}, {"silent_s", silent_s}};
-      return {503, "application/json", j.dump(), true};
+      return {503, "application/json", to_json_text(j), true};
     }
   }
-  return {200, "application/json", nlohmann::json{{"status", "ok"}}.dump(), true};
+  return {200, "application/json", to_json_text({{"status", "ok"}}), true};
 }
 
 HttpAnswer readyz(Telemetry& telemetry) {
   double age = telemetry.last_media_age_s();
   bool ready = telemetry.input_up();
   nlohmann::json j = {{"ready", ready}, {"last_media_age_s", age}};
-  return {ready ? 200 : 503, "application/json", j.dump(), true};
+  return {ready ? 200 : 503, "application/json", to_json_text(j), true};
 }
 
 }  // namespace
@@ -43,7 +44,7 @@ HttpAnswer route(std::string_view target, Telemetry& telemetry) {
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/metrics")
     return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(telemetry.snapshot()), true};
-  if (path == "/status") return {200, "application/json", render_status(telemetry.snapshot()).dump(), true};
+  if (path == "/status") return {200, "application/json", to_json_text(render_status(telemetry.snapshot())), true};
   if (path == "/healthz") return healthz(telemetry);
   if (path == "/readyz") return readyz(telemetry);
   if (path == "/" || path == "/index.html") return {200, "text/html; charset=utf-8", status_page_html(), true};

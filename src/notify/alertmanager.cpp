@@ -10,6 +10,7 @@
 
 #include "notify/http_client.hpp"
 #include "notify/notifier.hpp"
+#include "util/text.hpp"
 
 namespace avmon {
 
@@ -19,13 +20,13 @@ nlohmann::json alertmanager_alert(const nlohmann::json& event) {
                            {"type", event.value("type", "")},
                            {"detector", event.value("detector", "")},
                            {"severity", event.value("severity", "")}};
-  if (event.contains("channel")) labels["channel"] = event["channel"].dump();
+  if (event.contains("channel")) labels["channel"] = to_json_text(event["channel"]);
   nlohmann::json details = event.value("details", nlohmann::json::object());
   nlohmann::json annotations = {
       {"summary", event.value("type", "") + " on stream " + event.value("stream", "")},
       {"defect_id", event.value("id", "")},
-      {"media_time_s", nlohmann::json(event.value("media_time", 0.0)).dump()},
-      {"details", details.dump()}};
+      {"media_time_s", to_json_text(event.value("media_time", 0.0))},
+      {"details", to_json_text(details)}};
   if (details.contains("thumbnail") && details["thumbnail"].is_string())
     annotations["thumbnail"] = details["thumbnail"];
   nlohmann::json alert = {{"labels", labels}, {"annotations", annotations}};
@@ -47,7 +48,7 @@ class Alertmanager final : public Transport {
     std::string kind = d.event.value("kind", "");
     if (kind != "defect.start" && kind != "defect.end") return SendResult::ok();
     nlohmann::json alert = alertmanager_alert(d.event);
-    std::string key = alert["labels"].dump();
+    std::string key = to_json_text(alert["labels"]);
     if (kind == "defect.end") {
       auto it = firing_.find(key);
       if (it != firing_.end()) alert["startsAt"] = it->second["startsAt"];
@@ -78,7 +79,7 @@ class Alertmanager final : public Transport {
   }
 
   SendResult post(const nlohmann::json& alerts) {
-    HttpReply r = http_post(url_, {}, alerts.dump(), timeout_s_, ca_file_);
+    HttpReply r = http_post(url_, {}, to_json_text(alerts), timeout_s_, ca_file_);
     if (r.status == 0) return SendResult::retry(r.error);
     if (r.status >= 200 && r.status < 300) return SendResult::ok();
     std::string what = "alertmanager answered " + std::to_string(r.status) + ": " + r.body.substr(0, 200);

@@ -2,6 +2,7 @@
 
 #include "notify/notifier.hpp"
 #include "util/numbers.hpp"
+#include "util/text.hpp"
 
 namespace avmon {
 
@@ -25,20 +26,21 @@ class Console final : public Notifier {
     const char* green = colour_ ? "\033[1;32m" : "";
     const char* dim = colour_ ? "\033[2m" : "";
     const char* reset = colour_ ? "\033[0m" : "";
-    std::string what = e.value("type", "");
-    if (e.contains("channel")) what += " (channel " + e["channel"].dump() + ")";
+    // Names come from detectors, plugins included: printed as valid UTF-8.
+    std::string what = valid_utf8(e.value("type", ""));
+    if (e.contains("channel")) what += " (channel " + to_json_text(e["channel"]) + ")";
     if (kind == "defect.start") {
       std::fprintf(out_, "%s  %sSTART%s %-16s severity %s, detector %s\n", clock_text(t).c_str(), red, reset,
-                   what.c_str(), e.value("severity", "").c_str(), e.value("detector", "").c_str());
+                   what.c_str(), valid_utf8(e.value("severity", "")).c_str(), valid_utf8(e.value("detector", "")).c_str());
     } else if (kind == "defect.end") {
       double d = e.contains("details") ? e["details"].value("duration_s", 0.0) : 0.0;
       std::fprintf(out_, "%s  %sEND%s   %-16s after %s s\n", clock_text(t).c_str(), green, reset, what.c_str(),
                    human_number(d, 2).c_str());
     } else if (kind == "stream.summary") {
       std::fprintf(out_, "%s  %ssummary: %s%s\n", clock_text(t).c_str(), dim,
-                   e.contains("defects") ? e["defects"].dump().c_str() : "{}", reset);
+                   e.contains("defects") ? to_json_text(e["defects"]).c_str() : "{}", reset);
     } else {
-      std::fprintf(out_, "%s  %s%s%s\n", clock_text(t).c_str(), dim, kind.c_str(), reset);
+      std::fprintf(out_, "%s  %s%s%s\n", clock_text(t).c_str(), dim, valid_utf8(kind).c_str(), reset);
     }
     std::fflush(out_);
   }

@@ -21,13 +21,23 @@ namespace avmon {
 
 namespace {
 
+// The stream name as one topic level: '/' would add levels, '+' and '#' are
+// wildcards that a publish must not carry, NUL is not allowed in a topic.
+std::string topic_level(std::string s) {
+  for (char& c : s)
+    if (c == '/' || c == '+' || c == '#' || c == '\0') c = '_';
+  return s.empty() ? "_" : s;
+}
+
 class Mqtt final : public Transport {
  public:
   Mqtt(const MqttOptions& o, const std::string& stream) : opts_(o) {
     static std::once_flag init;
     std::call_once(init, [] { mosquitto_lib_init(); });
-    events_topic_ = o.topic_prefix + "/" + stream + "/events";
-    status_topic_ = o.topic_prefix + "/" + stream + "/status";
+    if (o.topic_prefix.find_first_of(std::string("+#\0", 3)) != std::string::npos)
+      throw std::runtime_error("topic_prefix '" + o.topic_prefix + "': '+', '#' and NUL are not allowed in a topic");
+    events_topic_ = o.topic_prefix + "/" + topic_level(stream) + "/events";
+    status_topic_ = o.topic_prefix + "/" + topic_level(stream) + "/status";
     std::string id = o.client_id.empty() ? "avmon-" + stream + "-" + std::to_string(getpid()) : o.client_id;
     mosq_ = mosquitto_new(id.c_str(), true, this);
     if (!mosq_) throw std::runtime_error("mqtt: cannot create client");

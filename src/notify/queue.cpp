@@ -24,6 +24,7 @@
 
 #include "notify/notifier.hpp"
 #include "util/numbers.hpp"
+#include "util/text.hpp"
 
 namespace avmon {
 
@@ -126,7 +127,7 @@ class QueuedNotifier final : public Notifier {
     fs::path tmp = spool_ / (std::string(name) + ".tmp");
     {
       std::ofstream f(tmp, std::ios::binary);
-      f << nlohmann::json{{"id", d.id}, {"event", d.event}}.dump() << '\n';
+      f << to_json_text(nlohmann::json{{"id", d.id}, {"event", d.event}}) << '\n';
       if (!f) {
         spdlog::error("notifier {}: cannot write spool file {}", name_, tmp.string());
         return {};

@@ -45,6 +45,11 @@ class Handler(BaseHTTPRequestHandler):
                      "sig_ok": verify(h.get("webhook-id"), h.get("webhook-timestamp"), body, h.get("webhook-signature")),
                      "status": status}
             try:
+                body.decode("utf-8")
+                entry["utf8"] = True
+            except UnicodeDecodeError:
+                entry["utf8"] = False
+            try:
                 entry["body"] = json.loads(body)
             except ValueError:
                 entry["body"] = body.decode("utf-8", "replace")

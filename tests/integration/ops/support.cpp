@@ -212,4 +212,40 @@ fs::path make_clip(const fs::path& dir, const std::string& name, double duration
   return path;
 }
 
+bool AlertmanagerServer::start(const std::string& binary, const fs::path& dir) {
+  hook_log = dir / "am-notifications.jsonl";
+  hook = std::make_unique<Process>(receiver_argv(hook_port, hook_log), dir, "am-hook");
+  std::ofstream(dir / "alertmanager.yml")
+      << "route:\n  receiver: hook\n  group_by: [stream, type]\n  group_wait: 1s\n  group_interval: 1s\n"
+         "  repeat_interval: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n"
+         "      - url: http://127.0.0.1:" << hook_port << "/am\n        send_resolved: true\n";
+  fs::create_directories(dir / "am-data");
+  am = std::make_unique<Process>(
+      std::vector<std::string>{binary, "--config.file=" + (dir / "alertmanager.yml").string(),
+                               "--storage.path=" + (dir / "am-data").string(),
+                               "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address=",
+                               "--log.level=warn"},
+      dir, "alertmanager");
+  return wait_for_port(port, 30) && wait_for_port(hook_port, 10);
+}
+
+nlohmann::json AlertmanagerServer::alerts() {
+  auto r = http_get(port, "/api/v2/alerts");
+  return r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json::array();
+}
+
+std::vector<std::pair<std::string, nlohmann::json>> AlertmanagerServer::notifications() {
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  for (const auto& n : read_json_lines(hook_log))
+    if (n["body"].is_object())
+      for (const auto& a : n["body"]["alerts"]) out.emplace_back(a.value("status", ""), a["labels"]);
+  return out;
+}
+
+bool AlertmanagerServer::notified(const std::string& status, const std::string& stream, const std::string& type) {
+  for (const auto& [s, labels] : notifications())
+    if (s == status && labels.value("stream", "") == stream && labels.value("type", "") == type) return true;
+  return false;
+}
+
 }  // namespace avmon::test

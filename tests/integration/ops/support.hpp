@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,23 @@ std::string read_file(const std::filesystem::path& path);
 // The test webhook receiver (tests/integration/ops/receiver.py).
 std::vector<std::string> receiver_argv(int port, const std::filesystem::path& log, const std::string& secret = "",
                                        const std::string& script = "", int default_status = 200);
+
+// A real Alertmanager (Debian's prometheus-alertmanager) on a free loopback
+// port that forwards its notifications (firing and resolved) to the test
+// receiver, so a test sees what an on-call person would get.
+struct AlertmanagerServer {
+  int port = free_port();
+  int hook_port = free_port();
+  std::unique_ptr<Process> am, hook;
+  std::filesystem::path hook_log;
+
+  bool start(const std::string& binary, const std::filesystem::path& dir);
+  // Alerts Alertmanager holds now (firing ones; resolved ones leave the list).
+  nlohmann::json alerts();
+  // Notifications Alertmanager sent, as (status, labels) pairs.
+  std::vector<std::pair<std::string, nlohmann::json>> notifications();
+  bool notified(const std::string& status, const std::string& stream, const std::string& type);
+};
 
 // A clip with a moving test picture and stereo tone + noise; `filter` is
 // appended to the video chain (e.g. a black box), `afilter` to the audio one.
