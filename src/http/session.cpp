@@ -28,23 +28,28 @@ std::string response_head(unsigned version, int status, bool keep_alive, const s
 
 }  // namespace
 
-void Session::answer() {
-  res_.keep_alive = req_.keep_alive();
-  const unsigned version = req_.version();
-  if (req_.method() != http::verb::get && req_.method() != http::verb::head) {
-    res_.body.clear();
-    res_.head = response_head(version, 405, res_.keep_alive, "", false, 0, "Allow: GET, HEAD\r\n");
+Response respond(const Request& req, Telemetry& telemetry) {
+  Response res;
+  res.keep_alive = req.keep_alive();
+  const unsigned version = req.version();
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    res.head = response_head(version, 405, res.keep_alive, "", false, 0, "Allow: GET, HEAD\r\n");
   } else {
     HttpAnswer a;
     try {
-      auto target = req_.target();
-      a = route(std::string_view(target.data(), target.size()), telemetry_);
+      auto target = req.target();
+      a = route(std::string_view(target.data(), target.size()), telemetry);
     } catch (const std::exception& e) {
       a = {500, "text/plain", std::string(e.what()) + "\n", true};
     }
-    res_.head = response_head(version, a.status, res_.keep_alive, a.content_type, a.no_store, a.body.size());
-    res_.body = req_.method() == http::verb::head ? std::string() : std::move(a.body);
+    res.head = response_head(version, a.status, res.keep_alive, a.content_type, a.no_store, a.body.size());
+    res.body = req.method() == http::verb::head ? std::string() : std::move(a.body);
   }
+  return res;
+}
+
+void Session::answer() {
+  res_ = respond(req_, telemetry_);
   write();
 }
 

@@ -32,6 +32,13 @@ struct Response {
   bool keep_alive = false;
 };
 
+using Request = http::request<http::string_body>;
+
+// What a connection answers to one parsed request (session.cpp); also the
+// entry point of fuzz/fuzz_http.cpp, which parses raw bytes with the
+// parser session_read.cpp uses.
+Response respond(const Request& req, Telemetry& telemetry);
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Telemetry& telemetry) : stream_(std::move(socket)), telemetry_(telemetry) {}
@@ -46,7 +53,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   Telemetry& telemetry_;
   beast::flat_buffer buffer_;
-  http::request<http::string_body> req_;
+  Request req_;
   Response res_;
 };
 

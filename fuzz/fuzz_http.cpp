@@ -1,0 +1,97 @@
+// The HTTP server's request path on raw bytes, without sockets: what a client
+// sends on one connection goes through the request parser the sessions use
+// (Beast's, as http::async_read configures it), and each request parsed is
+// answered by the session's own respond() with the real routes (/metrics,
+// /status, /healthz, /readyz, the status page, thumbnails) over a telemetry
+// that has a format, an open defect and a notifier. Requests follow one
+// another (keep-alive, pipelining) until the bytes end, one is malformed or
+// one asks to close. Never a crash or a sanitizer report; every answer is
+// framed: one head ending in an empty line, a Content-Length equal to the
+// body of a GET (no body for HEAD), and JSON bodies parse (valid UTF-8).
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <nlohmann/json.hpp>
+
+#include "app/telemetry.hpp"
+#include "http/session_impl.hpp"
+
+namespace {
+
+namespace http = boost::beast::http;
+
+avmon::Telemetry& telemetry() {
+  static avmon::Telemetry t("udp://127.0.0.1:5000", "fuzz");
+  static const bool ready = [] {
+    avmon::StreamInfo info;
+    info.has_video = info.has_audio = info.live = true;
+    info.width = 64;
+    info.height = 48;
+    info.frame_rate = 25;
+    info.video_codec = "h264";
+    info.sample_rate = 48000;
+    info.channels = 2;
+    info.audio_codec = "aac";
+    t.set_format(info);
+    t.set_input_up(true);
+    t.set_types({"black", "silence", "signal_loss"}, {"black"});
+    t.on_event({{"kind", "defect.start"}, {"id", "00112233aabbccdd"}, {"stream", "fuzz"}, {"type", "black"},
+                {"severity", "major"}, {"media_time", 1.5}});
+    t.set_notifiers({{"webhook", std::make_shared<avmon::NotifierCounters>()}});
+    return true;
+  }();
+  (void)ready;
+  return t;
+}
+
+void check_framed(const avmon::http_session::Response& r, bool head_request) {
+  const std::string& h = r.head;
+  if (h.rfind("HTTP/", 0) != 0 || h.size() < 4 || h.compare(h.size() - 4, 4, "\r\n\r\n") != 0) std::abort();
+  // Nothing from the request may open a header line or end the head early.
+  if (h.find("\r\n\r\n") != h.size() - 4) std::abort();
+  auto at = h.find("\r\nContent-Length: ");
+  if (at == std::string::npos) std::abort();
+  std::size_t length = std::strtoull(h.c_str() + at + 18, nullptr, 10);
+  if (!head_request && length != r.body.size()) std::abort();
+  if (head_request && !r.body.empty()) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view rest(reinterpret_cast<const char*>(data), size);
+  for (int requests = 0; !rest.empty() && requests < 16; ++requests) {
+    // As http::async_read(stream, buffer, message) sets it up.
+    http::request_parser<http::string_body> parser;
+    parser.eager(true);
+    boost::beast::error_code ec;
+    while (!parser.is_done()) {
+      std::size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(used);
+      if (ec == http::error::need_more) {
+        if (rest.empty()) {
+          parser.put_eof(ec);  // the peer closed the connection
+          if (ec) return 0;
+        }
+        ec = {};
+        if (used == 0 && !rest.empty()) return 0;
+        continue;
+      }
+      if (ec) return 0;  // the session closes the connection
+    }
+    const auto& req = parser.get();
+    avmon::http_session::Response res = avmon::http_session::respond(req, telemetry());
+    const bool head_request = req.method() == http::verb::head;
+    check_framed(res, head_request);
+    if (!head_request && res.head.find("Content-Type: application/json") != std::string::npos) {
+      nlohmann::json body = nlohmann::json::parse(res.body);  // throws on invalid JSON or UTF-8
+      if (body.is_discarded()) std::abort();
+    }
+    if (!res.keep_alive) break;
+  }
+  return 0;
+}
