@@ -112,7 +112,7 @@ std::variant<Invocation, int> parse_command_line(int argc, const char* const* ar
   app.add_option("--log-format", inv.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   auto* run = app.add_subcommand("run", "analyse an input (file or any URL FFmpeg opens)");
-  run->add_option("input,--input,-i", inv.input,
+  run->add_option("FILE,--input,-i", inv.input,
                   "input URL or file (default: input.url of the configuration); `avmon run FILE` works too");
   run->add_option("--config,-c", inv.config_path, "YAML configuration file");
   run->add_option("--events,-e", inv.events, "write events as JSON lines to PATH ('-': stdout, the default)");
@@ -134,6 +134,9 @@ std::variant<Invocation, int> parse_command_line(int argc, const char* const* ar
   auto* check = app.add_subcommand("check-config", "validate a configuration file");
   check->add_option("file", inv.config_path, "configuration file");
   check->add_flag("--print-defaults", inv.print_defaults, "print a documented configuration with every default");
+  check->add_flag("--print-reference", inv.print_reference,
+                  "print the configuration reference (Markdown tables: every key, its environment variable, "
+                  "default, range and meaning)");
 
   auto* list = app.add_subcommand("detectors", "list detectors and their options");
   list->add_option("--config,-c", inv.config_path, "configuration (to include its plugins)");

@@ -30,6 +30,7 @@ struct Invocation {
   double timeout_s = 2;
   // check-config
   bool print_defaults = false;
+  bool print_reference = false;
 };
 
 // The subcommands, in the order --help lists them.

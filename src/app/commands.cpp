@@ -16,6 +16,7 @@
 #include "app/healthcheck.hpp"
 #include "app/monitor.hpp"
 #include "app/progress.hpp"
+#include "app/reference.hpp"
 #include "app/signals.hpp"
 #include "app/telemetry.hpp"
 #include "config/config.hpp"
@@ -227,6 +228,10 @@ int check_config_command(const Invocation& inv) {
   DetectorRegistry registry = DetectorRegistry::builtin();
   if (inv.print_defaults) {
     std::cout << default_config_yaml(registry);
+    return exit_status::kOk;
+  }
+  if (inv.print_reference) {
+    std::cout << configuration_reference(registry);
     return exit_status::kOk;
   }
   if (inv.config_path.empty()) {
