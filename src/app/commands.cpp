@@ -26,6 +26,7 @@
 #include "notify/notifier.hpp"
 #include "pipeline/registry.hpp"
 #include "util/logging.hpp"
+#include "util/lost_output.hpp"
 #include "util/url.hpp"
 
 extern char** environ;
@@ -138,6 +139,10 @@ int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::strin
   if (source.stats().video_frames == 0 && source.stats().audio_blocks == 0 && reason != "stopped") {
     spdlog::error("{}: no audio or video could be decoded ({})", redact_url(cfg.input.url), reason);
     return exit_status::kInput;
+  }
+  if (std::uint64_t lost = LostOutput::global().total_events_lost(); lost > 0) {
+    spdlog::error("finished: {}; but {} event(s) could not be written (see the errors above)", reason, lost);
+    return exit_status::kOutputLost;
   }
   spdlog::info("finished: {}", reason);
   return exit_status::kOk;

@@ -249,6 +249,7 @@ TelemetrySnapshot Telemetry::snapshot() const {
   s.input_up = input_up();
   s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   s.last_media_age_s = last_media_age_s();
+  s.output_failures = LostOutput::global().snapshot();
   {
     std::lock_guard lk(mu_);
     s.format = format_;

@@ -23,6 +23,7 @@
 
 #include "avmon/frame.hpp"
 #include "notify/notifier.hpp"
+#include "util/lost_output.hpp"
 
 namespace avmon {
 
@@ -61,6 +62,7 @@ struct TelemetrySnapshot {
   std::map<std::string, std::uint64_t> defects_total;  // started, by type
   std::set<std::string> types;                       // every type the enabled detectors report
   std::vector<std::pair<std::string, std::shared_ptr<const NotifierCounters>>> notifiers;
+  std::map<std::string, OutputFailures> output_failures;  // by output (util/lost_output.hpp)
 };
 
 class Telemetry {

@@ -98,6 +98,16 @@ std::string render_metrics(const TelemetrySnapshot& s) {
     depth.Add(l).Set(static_cast<double>(c->depth));
     disabled.Add(l).Set(c->disabled ? 1 : 0);
   }
+  auto& write_errors = BuildCounter().Name("avmon_output_write_errors_total")
+                           .Help("writes that failed, by output: events (the events file), spool/<notifier>")
+                           .Register(reg);
+  auto& lost = BuildCounter().Name("avmon_output_events_lost_total")
+                   .Help("events that will never reach an output because a write failed, by output").Register(reg);
+  for (const auto& [output, f] : s.output_failures) {
+    write_errors.Add(with({{"output", output}})).Increment(static_cast<double>(f.write_errors));
+    lost.Add(with({{"output", output}})).Increment(static_cast<double>(f.events_lost));
+  }
+
   // Label values are names from the outside (stream, input, plugin
   // detectors' types): the exposition must be UTF-8 whatever they hold.
   return valid_utf8(TextSerializer().Serialize(reg.Collect()));

@@ -51,6 +51,10 @@ nlohmann::json render_status(const TelemetrySnapshot& s) {
     notifiers[name] = {{"depth", c->depth.load()}, {"delivered", c->delivered.load()}, {"retries", c->retries.load()},
                        {"dropped", c->dropped.load()}, {"rejected", c->rejected.load()}, {"disabled", c->disabled.load()}};
   j["notifiers"] = notifiers;
+  nlohmann::json outputs = nlohmann::json::object();
+  for (const auto& [output, f] : s.output_failures)
+    outputs[output] = {{"write_errors", f.write_errors}, {"events_lost", f.events_lost}, {"last_error", f.last_error}};
+  j["output_errors"] = outputs;
   return j;
 }
 

@@ -1,3 +1,6 @@
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -6,6 +9,7 @@
 #include <stdexcept>
 
 #include "notify/notifier.hpp"
+#include "util/lost_output.hpp"
 
 namespace avmon {
 
@@ -48,34 +52,53 @@ std::string delivery_id(const nlohmann::json& event) {
 
 namespace {
 
+// Each line is one write(2) on a descriptor of our own (no stdio buffer
+// that could keep failed bytes and retry them later), so that a line is
+// either written or counted as lost, and a failure is seen at once.
 class JsonLines final : public Notifier {
  public:
   explicit JsonLines(const std::string& path) : path_(path) {
     if (path == "-") {
-      out_ = stdout;
+      fd_ = STDOUT_FILENO;
     } else {
-      out_ = std::fopen(path.c_str(), "w");
-      if (!out_) throw std::runtime_error("cannot write events to " + path + ": " + std::strerror(errno));
+      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd_ < 0) throw std::runtime_error("cannot write events to " + path + ": " + std::strerror(errno));
     }
   }
   ~JsonLines() override { close(); }
   std::string name() const override { return "jsonl:" + path_; }
   void deliver(const nlohmann::json& event) override {
-    if (!out_) return;
+    if (fd_ < 0) return;
     std::string line = event_line(event);
     line += '\n';
-    std::fwrite(line.data(), 1, line.size(), out_);
-    std::fflush(out_);
+    // stdout is shared with stdio users (the console, --print-expect):
+    // whatever they buffered goes first.
+    if (fd_ == STDOUT_FILENO) std::fflush(stdout);
+    if (int err = write_all(line); err != 0)
+      LostOutput::global().write_failed("events", "cannot write events to " + path_ + ": " + std::strerror(err), 1);
   }
   void close() override {
-    if (out_ && out_ != stdout) std::fclose(out_);
-    else if (out_) std::fflush(out_);
-    out_ = nullptr;
+    if (fd_ < 0) return;
+    if (fd_ != STDOUT_FILENO && ::close(fd_) != 0)
+      LostOutput::global().write_failed("events", "closing " + path_ + ": " + std::strerror(errno), 0);
+    fd_ = -1;
   }
 
  private:
+  // 0, or the errno of the failure.
+  int write_all(const std::string& bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return n < 0 ? errno : EIO;
+      done += static_cast<std::size_t>(n);
+    }
+    return 0;
+  }
+
   std::string path_;
-  std::FILE* out_ = nullptr;
+  int fd_ = -1;
 };
 
 }  // namespace

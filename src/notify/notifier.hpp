@@ -22,6 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/event_sink.hpp"
+#include "util/lost_output.hpp"
+#include "util/time.hpp"
 
 namespace avmon {
 
@@ -61,13 +63,16 @@ class NotifierHub final : public EventSink {
   }
   void emit(const nlohmann::json& event) override {
     std::lock_guard lk(mu_);
-    if (decorate_) {
+    bool summary = event.is_object() && event.value("kind", "") == "stream.summary";
+    if (decorate_ || summary) {
       nlohmann::json e = event;
-      decorate_(e);
+      if (decorate_) decorate_(e);
+      if (summary) add_output_failures(e);
       for (auto& n : notifiers_) n->deliver(e);
     } else {
       for (auto& n : notifiers_) n->deliver(event);
     }
+    announce_output_failures(event);
   }
   void close() {
     std::lock_guard lk(mu_);
@@ -84,6 +89,26 @@ class NotifierHub final : public EventSink {
   }
 
  private:
+  // An output that failed for the first time is reported on every output
+  // (the failing one will likely fail again; it is announced only once).
+  void announce_output_failures(const nlohmann::json& cause) {
+    for (const auto& [output, f] : LostOutput::global().take_new_failures()) {
+      nlohmann::json e = {{"kind", "output.error"},
+                          {"stream", cause.value("stream", "")},
+                          {"media_time", cause.value("media_time", 0.0)},
+                          {"wall_time", rfc3339_now()},
+                          {"details", {{"output", output}, {"error", f.last_error}, {"events_lost", f.events_lost}}}};
+      for (auto& n : notifiers_) n->deliver(e);
+    }
+  }
+  // The summary says what could not be written, per output.
+  static void add_output_failures(nlohmann::json& summary) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [output, f] : LostOutput::global().snapshot())
+      out[output] = {{"write_errors", f.write_errors}, {"events_lost", f.events_lost}, {"last_error", f.last_error}};
+    if (!out.empty()) summary["output_errors"] = std::move(out);
+  }
+
   std::mutex mu_;
   bool closed_ = false;
   std::function<void(nlohmann::json&)> decorate_;
@@ -99,8 +124,10 @@ std::string event_line(const nlohmann::json& event);
 // retried one is the same. Events without an id get a hash of their line.
 std::string delivery_id(const nlohmann::json& event);
 
-// JSON lines to a file (appended) or to stdout ("-"); each line is flushed so
-// that `tail -f` and pipes see events as they happen. Throws on open failure.
+// JSON lines to a file (truncated) or to stdout ("-"); each line is one
+// write, so that `tail -f` and pipes see events as they happen. A line that
+// cannot be written is logged and counted as lost (util/lost_output.hpp).
+// Throws on open failure.
 std::unique_ptr<Notifier> make_jsonl_notifier(const std::string& path);
 
 // One readable line per event for a person at a terminal.

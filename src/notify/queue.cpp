@@ -3,16 +3,27 @@
 //
 // Order is kept: the head of the queue is retried until it is delivered
 // (or refused for good), so a receiver sees a defect's start before its end.
-// With a spool, every event is written to disk when it is enqueued and
-// removed once delivered, so what was pending at a crash or SIGKILL is sent
-// after the restart with the same delivery id (at least once). When the
-// memory queue is full the event stays on disk only, and the worker reloads
-// from disk once the memory queue has drained, so order survives overflow.
+// With a spool, every event is written to disk when it is enqueued (written,
+// fsynced, renamed into place, the directory fsynced: a power cut loses
+// nothing that was enqueued) and removed once delivered, so what was pending
+// at a crash or SIGKILL is sent after the restart with the same delivery id
+// (at least once). When the memory queue is full the event stays on disk
+// only, and the worker reloads from disk once the memory queue has drained,
+// so order survives overflow. When the spool cannot be written (a full
+// disk), the event is kept in memory only, if there is room and nothing is
+// waiting on disk before it, and is lost otherwise; either way the failure
+// is logged and counted (util/lost_output.hpp), and an event that was in
+// memory only and not delivered by exit is lost.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +34,7 @@
 #include <spdlog/spdlog.h>
 
 #include "notify/notifier.hpp"
+#include "util/lost_output.hpp"
 #include "util/numbers.hpp"
 #include "util/text.hpp"
 
@@ -51,9 +63,12 @@ class QueuedNotifier final : public Notifier {
     counters_->heartbeat_ms = steady_ms();
     if (!opts_.spool_dir.empty()) {
       spool_ = fs::path(opts_.spool_dir) / safe_name(name_);
+      spool_output_ = "spool/" + name_;
       std::error_code ec;
       fs::create_directories(spool_, ec);
       if (ec) throw std::runtime_error("spool " + spool_.string() + ": " + ec.message());
+      spool_fd_ = ::open(spool_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (spool_fd_ < 0) throw std::runtime_error("spool " + spool_.string() + ": " + std::strerror(errno));
       std::lock_guard lk(mu_);
       reload_locked();
       if (!queue_.empty())
@@ -61,7 +76,10 @@ class QueuedNotifier final : public Notifier {
     }
     worker_ = std::thread([this] { run(); });
   }
-  ~QueuedNotifier() override { close(); }
+  ~QueuedNotifier() override {
+    close();
+    if (spool_fd_ >= 0) ::close(spool_fd_);
+  }
 
   std::string name() const override { return name_; }
   std::shared_ptr<const NotifierCounters> counters() const override { return counters_; }
@@ -74,15 +92,22 @@ class QueuedNotifier final : public Notifier {
       return;
     }
     if (!spool_.empty()) {
-      item.file = write_spool(item.delivery);
+      std::string error;
+      item.file = write_spool(item.delivery, &error);
       if (item.file.empty()) {
-        ++counters_->dropped;
-        return;
+        // Kept in memory if it can go there without jumping the queue.
+        bool kept = !spilled_ && queue_.size() < opts_.capacity;
+        LostOutput::global().write_failed(spool_output_, error, kept ? 0 : 1);
+        if (!kept) {
+          ++counters_->dropped;
+          return;
+        }
+      } else {
+        ++counters_->spooled;
       }
-      ++counters_->spooled;
       ++counters_->depth;
       // Behind events that are on disk only: wait for the reload, keeping order.
-      if (spilled_ || queue_.size() >= opts_.capacity) {
+      if (!item.file.empty() && (spilled_ || queue_.size() >= opts_.capacity)) {
         spilled_ = true;
         return;
       }
@@ -118,25 +143,51 @@ class QueuedNotifier final : public Notifier {
     fs::path file;  // in the spool; empty without one
   };
 
-  fs::path write_spool(const Delivery& d) {
+  // Writes one spool file; its path, or empty with `*error` set. The data is
+  // on disk before the file has its final name, and the name is on disk
+  // before this returns.
+  fs::path write_spool(const Delivery& d, std::string* error) {
     char name[64];
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
     std::snprintf(name, sizeof name, "%020lld-%08llu", static_cast<long long>(ns.count()),
                   static_cast<unsigned long long>(++spool_seq_));
     fs::path final_path = spool_ / (std::string(name) + ".json");
     fs::path tmp = spool_ / (std::string(name) + ".tmp");
-    {
-      std::ofstream f(tmp, std::ios::binary);
-      f << to_json_text(nlohmann::json{{"id", d.id}, {"event", d.event}}) << '\n';
-      if (!f) {
-        spdlog::error("notifier {}: cannot write spool file {}", name_, tmp.string());
-        return {};
+    std::string text = to_json_text(nlohmann::json{{"id", d.id}, {"event", d.event}}) + "\n";
+    auto fail = [&](const char* step) {
+      *error = std::string(step) + " " + tmp.string() + ": " + std::strerror(errno);
+      ::unlink(tmp.c_str());
+      return fs::path();
+    };
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return fail("cannot create");
+    for (std::size_t done = 0; done < text.size();) {
+      ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n == 0) errno = EIO;
+        int err = errno;
+        ::close(fd);
+        errno = err;
+        return fail("cannot write");
       }
+      done += static_cast<std::size_t>(n);
     }
-    // The rename makes a file appear whole or not at all after a crash.
-    std::error_code ec;
-    fs::rename(tmp, final_path, ec);
-    if (ec) return {};
+    if (::fsync(fd) != 0) {
+      int err = errno;
+      ::close(fd);
+      errno = err;
+      return fail("cannot fsync");
+    }
+    if (::close(fd) != 0) return fail("cannot close");
+    // The rename makes a file appear whole or not at all after a crash; the
+    // directory's fsync makes the new name survive a power cut.
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) return fail("cannot rename");
+    if (::fsync(spool_fd_) != 0) {
+      *error = "cannot fsync the spool directory " + spool_.string() + ": " + std::strerror(errno);
+      ::unlink(final_path.c_str());
+      return {};
+    }
     return final_path;
   }
 
@@ -247,10 +298,21 @@ class QueuedNotifier final : public Notifier {
     }
     std::size_t left = queue_.size();
     if (left > 0 || spilled_) {
-      if (!spool_.empty())
-        spdlog::warn("notifier {}: {} event(s) left in the spool {} for the next start", name_,
-                     counters_->depth.load(), spool_.string());
-      else {
+      if (!spool_.empty()) {
+        // Only what is on disk waits for the next start; what the spool
+        // could not take was in memory only.
+        std::uint64_t unspooled = static_cast<std::uint64_t>(
+            std::count_if(queue_.begin(), queue_.end(), [](const Item& i) { return i.file.empty(); }));
+        std::uint64_t on_disk = counters_->depth.load() - unspooled;
+        if (on_disk > 0)
+          spdlog::warn("notifier {}: {} event(s) left in the spool {} for the next start", name_, on_disk,
+                       spool_.string());
+        if (unspooled > 0) {
+          counters_->dropped += unspooled;
+          LostOutput::global().events_lost(spool_output_, unspooled,
+                                           "not delivered before exit, and the spool could not keep them");
+        }
+      } else {
         spdlog::error("notifier {}: {} event(s) not delivered before exit", name_, left);
         counters_->dropped += left;
       }
@@ -264,6 +326,8 @@ class QueuedNotifier final : public Notifier {
   std::string name_;
   std::shared_ptr<NotifierCounters> counters_;
   fs::path spool_;
+  std::string spool_output_;  // "spool/<notifier>", for LostOutput
+  int spool_fd_ = -1;         // the spool directory, for fsync
   std::uint64_t spool_seq_ = 0;
 
   std::mutex mu_;

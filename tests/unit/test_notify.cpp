@@ -1,7 +1,10 @@
 // The notifier hub's queue (retries, order, Retry-After, 410, overflow, the
 // spool), webhook signing, Alertmanager alerts, the notifier configuration
 // and the operator's surface rendered from a telemetry snapshot.
+#include <sys/resource.h>
+
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -14,6 +17,7 @@
 #include "config/config.hpp"
 #include "http/server.hpp"
 #include "notify/notifier.hpp"
+#include "util/lost_output.hpp"
 #include "support/run.hpp"
 
 namespace avmon {
@@ -174,6 +178,107 @@ TEST(NotifyQueue, TheSpoolDrainsCompletelyWhenTheReceiverIsUp) {
   EXPECT_TRUE(fs::is_empty(dir / "fake"));
 }
 
+// A spool that cannot be written, made real without root: this process's
+// file-size limit at 0 bytes (SIGXFSZ ignored) makes every write to a file
+// fail with EFBIG, as a full disk fails with ENOSPC.
+class FileSizeLimit {
+ public:
+  FileSizeLimit() {
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit zero = old_;
+    zero.rlim_cur = 0;
+    setrlimit(RLIMIT_FSIZE, &zero);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = nullptr;
+};
+
+TEST(NotifyQueue, ASpoolThatCannotBeWrittenKeepsEventsInMemoryCountsAndLeavesNoTornFile) {
+  LostOutput::global().reset();
+  auto dir = test::scratch_dir("spool-efbig");
+  QueueOptions q = fast_queue();
+  q.spool_dir = dir.string();
+  q.capacity = 3;
+  auto s = std::make_shared<FakeState>();
+  s->block = true;  // nothing is delivered while the events arrive
+  auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), q);
+  {
+    FileSizeLimit full;
+    for (int i = 0; i < 5; ++i) n->deliver(defect("e" + std::to_string(i)));
+  }
+  // Three fit in memory and are delivered; the last two had nowhere to go.
+  s->block = false;
+  n->close();
+  EXPECT_EQ(s->delivered, (std::vector<std::string>{"e0_defect_start", "e1_defect_start", "e2_defect_start"}));
+  EXPECT_EQ(n->counters()->spooled, 0u);
+  EXPECT_EQ(n->counters()->dropped, 2u);
+  auto f = LostOutput::global().snapshot().at("spool/fake");
+  EXPECT_EQ(f.write_errors, 5u);
+  EXPECT_EQ(f.events_lost, 2u);
+  EXPECT_NE(f.last_error.find("File too large"), std::string::npos) << f.last_error;
+  EXPECT_TRUE(fs::is_empty(dir / "fake"));  // no empty or torn file renamed into place
+  LostOutput::global().reset();
+}
+
+TEST(NotifyQueue, EventsHeldInMemoryOnlyAndUndeliveredAtExitAreCountedLost) {
+  LostOutput::global().reset();
+  auto dir = test::scratch_dir("spool-efbig-exit");
+  QueueOptions q = fast_queue();
+  q.spool_dir = dir.string();
+  q.drain_timeout_s = 0.1;
+  auto s = std::make_shared<FakeState>();
+  s->fallback = SendResult::retry("down");
+  auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), q);
+  n->deliver(defect("on-disk"));
+  {
+    FileSizeLimit full;
+    n->deliver(defect("in-memory"));
+  }
+  n->close();
+  EXPECT_EQ(LostOutput::global().snapshot().at("spool/fake").events_lost, 1u);
+  EXPECT_EQ(n->counters()->dropped, 1u);
+  // The one on disk waits for the next start.
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir / "fake")) files += e.path().extension() == ".json";
+  EXPECT_EQ(files, 1u);
+  LostOutput::global().reset();
+}
+
+TEST(NotifyHub, AnOutputsFirstFailureIsAnEventAndTheSummaryCountsThemAll) {
+  LostOutput::global().reset();
+  struct Recorder final : Notifier {
+    std::vector<nlohmann::json>* seen;
+    explicit Recorder(std::vector<nlohmann::json>* s) : seen(s) {}
+    std::string name() const override { return "recorder"; }
+    void deliver(const nlohmann::json& e) override {
+      seen->push_back(e);
+      // This output fails on every defect.
+      if (e.value("kind", "") == "defect.start") LostOutput::global().write_failed("events", "No space left on device", 1);
+    }
+  };
+  std::vector<nlohmann::json> seen;
+  NotifierHub hub;
+  hub.add(std::make_unique<Recorder>(&seen));
+  hub.emit(defect("a"));
+  hub.emit(defect("b"));
+  hub.emit({{"kind", "stream.summary"}, {"stream", "s"}, {"media_time", 9.0}});
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[1]["kind"], "output.error");  // once, after the first failure
+  EXPECT_EQ(seen[1]["stream"], "s");
+  EXPECT_EQ(seen[1]["media_time"], 1.5);
+  EXPECT_EQ(seen[1]["details"], (nlohmann::json{{"output", "events"}, {"error", "No space left on device"}, {"events_lost", 1}}));
+  EXPECT_EQ(seen[3]["output_errors"]["events"],
+            (nlohmann::json{{"write_errors", 2}, {"events_lost", 2}, {"last_error", "No space left on device"}}));
+  LostOutput::global().reset();
+}
+
 TEST(Webhook, SignatureMatchesTheStandardWebhooksReferenceVector) {
   // The example of the Standard Webhooks specification's reference libraries.
   EXPECT_EQ(webhook_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
@@ -262,6 +367,7 @@ TEST(OpsSurface, MetricsFollowPrometheusNamingFromASnapshot) {
   auto counters = std::make_shared<NotifierCounters>();
   counters->delivered = 7;
   s.notifiers.emplace_back("webhook", counters);
+  s.output_failures["events"] = {4, 3, "No space left on device"};
   std::string m = render_metrics(s);
   for (const char* line : {"avmon_build_info{version=\"1.2.3\"} 1", "avmon_input_up{input=\"udp://x\",stream=\"studio\"} 1",
                            "avmon_frames_decoded_total{media=\"video\",stream=\"studio\"} 250",
@@ -273,12 +379,15 @@ TEST(OpsSurface, MetricsFollowPrometheusNamingFromASnapshot) {
                            "avmon_detector_processing_seconds_count{detector=\"black\",stream=\"studio\"} 250",
                            "avmon_loudness_lufs{stream=\"studio\",window=\"momentary\"} -23",
                            "avmon_audio_peak_dbfs{channel=\"FL\",stream=\"studio\"} -6",
-                           "avmon_notifier_deliveries_total{notifier=\"webhook\",result=\"delivered\",stream=\"studio\"} 7"})
+                           "avmon_notifier_deliveries_total{notifier=\"webhook\",result=\"delivered\",stream=\"studio\"} 7",
+                           "avmon_output_write_errors_total{output=\"events\",stream=\"studio\"} 4",
+                           "avmon_output_events_lost_total{output=\"events\",stream=\"studio\"} 3"})
     EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
   auto j = render_status(s);
   EXPECT_EQ(j["active_defects"].size(), 1u);
   EXPECT_EQ(j["levels"]["loudness"]["momentary_lufs"], -23.0);
   EXPECT_EQ(j["notifiers"]["webhook"]["delivered"], 7);
+  EXPECT_EQ(j["output_errors"]["events"]["events_lost"], 3);
   for (const char* id : {"id=\"live\"", "id=\"meters\"", "id=\"defects\"", "id=\"timeline\"", "id=\"lufs-i\""})
     EXPECT_NE(status_page_html().find(id), std::string::npos) << id;
 }
