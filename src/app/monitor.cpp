@@ -84,6 +84,9 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
       DetectorTelemetry d{dispatcher_->slots()[i].name, ss.processed, ss.dropped, ss.errors, ss.busy_ns / 1e9, ss.cpu_ns / 1e9, {}, nullptr};
       for (const auto& b : ss.time_buckets) d.buckets.push_back(b);
       d.levels = dispatcher_->levels(i);
+      d.processed_video = ss.processed_video;
+      d.dropped_video = ss.dropped_video;
+      d.media = dispatcher_->slots()[i].media;
       p.detectors.push_back(std::move(d));
     }
     return p;

@@ -10,6 +10,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "app/version.hpp"
 #include "pipeline/av_ptr.hpp"
 
 namespace avmon {
@@ -244,6 +245,8 @@ double Telemetry::last_media_age_s() const {
 TelemetrySnapshot Telemetry::snapshot() const {
   TelemetrySnapshot s;
   s.version = AVMON_VERSION;
+  s.revision = build_revision();
+  for (const auto& lib : library_versions()) s.libraries.emplace_back(lib.name, lib.running);
   s.input = input_;
   s.stream = stream_;
   s.input_up = input_up();

@@ -34,6 +34,9 @@ struct DetectorTelemetry {
   double cpu_s = 0;                    // CPU time in calls
   std::vector<std::uint64_t> buckets;  // per kProcessingBucketsS (dispatcher.hpp), then +Inf; not cumulative
   nlohmann::json levels;               // the detector's latest Detector::levels() (null: none)
+  // Of processed and dropped: pictures (the rest are audio blocks).
+  std::uint64_t processed_video = 0, dropped_video = 0;
+  unsigned media = 0;                  // kVideo | kAudio: what the detector takes
 };
 
 // Figures the pipeline owns, read on demand through a probe the Monitor sets.
@@ -49,6 +52,8 @@ struct ChannelLevel {
 
 struct TelemetrySnapshot {
   std::string version, input, stream;
+  std::string revision;                                          // source revision of the build
+  std::vector<std::pair<std::string, std::string>> libraries;    // libav* name -> version running
   bool input_up = false;
   double uptime_s = 0;
   double last_media_age_s = -1;  // wall seconds since the last frame/block; < 0: none yet

@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "http/process_metrics.hpp"
 #include "http/server.hpp"
 #include "pipeline/dispatcher.hpp"
 #include "util/text.hpp"
@@ -23,8 +24,11 @@ std::string render_metrics(const TelemetrySnapshot& s) {
     return extra;
   };
 
-  BuildGauge().Name("avmon_build_info").Help("avmon build; value is always 1").Register(reg)
-      .Add({{"version", s.version}}).Set(1);
+  // Which avmon, from which source, on which FFmpeg libraries (as loaded).
+  Labels build = with({{"version", s.version}, {"revision", s.revision}});
+  for (const auto& [lib, version] : s.libraries) build[lib] = version;
+  BuildGauge().Name("avmon_build_info").Help("avmon build; value is always 1").Register(reg).Add(build).Set(1);
+  add_process_metrics(reg, read_process_figures());
   BuildGauge().Name("avmon_input_up").Help("1 while media arrives from the input").Register(reg)
       .Add(with({{"input", s.input}})).Set(s.input_up ? 1 : 0);
   BuildGauge().Name("avmon_uptime_seconds").Help("seconds since the process started").Register(reg)
@@ -33,9 +37,12 @@ std::string render_metrics(const TelemetrySnapshot& s) {
     BuildGauge().Name("avmon_last_media_age_seconds").Help("wall seconds since the last decoded frame or audio block")
         .Register(reg).Add(stream).Set(s.last_media_age_s);
 
-  auto& frames = BuildCounter().Name("avmon_frames_decoded_total").Help("decoded pictures and audio blocks").Register(reg);
-  frames.Add(with({{"media", "video"}})).Increment(static_cast<double>(s.pipeline.video_frames));
-  frames.Add(with({{"media", "audio"}})).Increment(static_cast<double>(s.pipeline.audio_blocks));
+  // Pictures and audio blocks are counted apart: a block (what the decoder
+  // gives at once, e.g. 1024 AAC samples) is not a frame.
+  BuildCounter().Name("avmon_video_frames_decoded_total").Help("pictures decoded").Register(reg).Add(stream)
+      .Increment(static_cast<double>(s.pipeline.video_frames));
+  BuildCounter().Name("avmon_audio_blocks_decoded_total").Help("audio blocks decoded (as the decoder gives them)")
+      .Register(reg).Add(stream).Increment(static_cast<double>(s.pipeline.audio_blocks));
   BuildCounter().Name("avmon_decode_errors_total").Help("packets the decoder refused and errors it reported")
       .Register(reg).Add(stream).Increment(static_cast<double>(s.pipeline.decode_errors));
   BuildCounter().Name("avmon_corrupt_frames_total").Help("pictures the decoder flagged corrupt").Register(reg)
@@ -43,17 +50,30 @@ std::string render_metrics(const TelemetrySnapshot& s) {
   BuildCounter().Name("avmon_discontinuities_total").Help("timestamp discontinuities").Register(reg)
       .Add(stream).Increment(static_cast<double>(s.pipeline.discontinuities));
 
-  auto& processed = BuildCounter().Name("avmon_detector_frames_processed_total").Help("frames or blocks analysed, per detector").Register(reg);
-  auto& dropped = BuildCounter().Name("avmon_detector_frames_dropped_total")
-                      .Help("frames a live input dropped for a detector that fell behind").Register(reg);
+  auto& frames_done = BuildCounter().Name("avmon_detector_video_frames_processed_total")
+                          .Help("pictures analysed, per detector (video detectors)").Register(reg);
+  auto& blocks_done = BuildCounter().Name("avmon_detector_audio_blocks_processed_total")
+                          .Help("audio blocks analysed, per detector (audio detectors)").Register(reg);
+  auto& frames_dropped = BuildCounter().Name("avmon_detector_video_frames_dropped_total")
+                             .Help("pictures a live input dropped for a detector that fell behind").Register(reg);
+  auto& blocks_dropped = BuildCounter().Name("avmon_detector_audio_blocks_dropped_total")
+                             .Help("audio blocks a live input dropped for a detector that fell behind").Register(reg);
   auto& errors = BuildCounter().Name("avmon_detector_errors_total").Help("detector calls that threw").Register(reg);
-  auto& timing = BuildHistogram().Name("avmon_detector_processing_seconds").Help("time one detector call took")
+  auto& timing = BuildHistogram().Name("avmon_detector_processing_seconds")
+                     .Help("wall time of one detector call (a batch of up to 0.1 s of media); per picture or "
+                           "block: the sum over the processed counters")
                      .Register(reg);
   Histogram::BucketBoundaries bounds(kProcessingBucketsS.begin(), kProcessingBucketsS.end());
   for (const auto& d : s.pipeline.detectors) {
     Labels l = with({{"detector", d.name}});
-    processed.Add(l).Increment(static_cast<double>(d.processed));
-    dropped.Add(l).Increment(static_cast<double>(d.dropped));
+    if (d.media & kVideo) {
+      frames_done.Add(l).Increment(static_cast<double>(d.processed_video));
+      frames_dropped.Add(l).Increment(static_cast<double>(d.dropped_video));
+    }
+    if (d.media & kAudio) {
+      blocks_done.Add(l).Increment(static_cast<double>(d.processed - d.processed_video));
+      blocks_dropped.Add(l).Increment(static_cast<double>(d.dropped - d.dropped_video));
+    }
     errors.Add(l).Increment(static_cast<double>(d.errors));
     std::vector<double> counts(d.buckets.begin(), d.buckets.end());
     counts.resize(bounds.size() + 1, 0.0);
@@ -84,6 +104,8 @@ std::string render_metrics(const TelemetrySnapshot& s) {
                       .Help("notifier outcomes: delivered, retried (failed attempts), dropped, rejected").Register(reg);
   auto& depth = BuildGauge().Name("avmon_notifier_queue_depth").Help("events waiting, memory and spool").Register(reg);
   auto& disabled = BuildGauge().Name("avmon_notifier_disabled").Help("1 after the receiver answered 410 Gone").Register(reg);
+  auto& spooled = BuildCounter().Name("avmon_notifier_spooled_total")
+                      .Help("events written to the notifier's on-disk spool (notifiers.spool_dir)").Register(reg);
   for (const auto& [name, c] : s.notifiers) {
     Labels l = with({{"notifier", name}});
     auto add = [&](const char* result, std::uint64_t v) {
@@ -97,6 +119,7 @@ std::string render_metrics(const TelemetrySnapshot& s) {
     add("rejected", c->rejected);
     depth.Add(l).Set(static_cast<double>(c->depth));
     disabled.Add(l).Set(c->disabled ? 1 : 0);
+    spooled.Add(l).Increment(static_cast<double>(c->spooled));
   }
   auto& write_errors = BuildCounter().Name("avmon_output_write_errors_total")
                            .Help("writes that failed, by output: events (the events file), spool/<notifier>")

@@ -58,6 +58,7 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
       if (inflight_[i] >= queue_frames_) {
         if (may_drop && mode_ == Mode::DropWhenBehind) {
           stats_[i]->dropped += static_cast<std::uint64_t>(units);
+          if (media & kVideo) stats_[i]->dropped_video += static_cast<std::uint64_t>(units);
           continue;
         }
         cv_.wait(lk, [&] { return inflight_[i] < queue_frames_; });
@@ -71,7 +72,7 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
   }
   auto shared_call = std::make_shared<Call>(std::move(call));
   for (size_t i : targets) {
-    boost::asio::post(strands_[i], [this, i, seq, shared_call, units] {
+    boost::asio::post(strands_[i], [this, i, seq, shared_call, units, media] {
       VectorSink sink;
       // Wall time for the latency histogram; the thread's CPU clock for
       // cpu_s, which must not count time the thread spent preempted.
@@ -91,6 +92,7 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
         ++bucket;
       ++stats_[i]->time_buckets[bucket];
       stats_[i]->processed += static_cast<std::uint64_t>(units);
+      if (media & kVideo) stats_[i]->processed_video += static_cast<std::uint64_t>(units);
       if (const std::int64_t every_ns = levels_every_ns_.load(); every_ns > 0) {
         // Between frames, on the detector's own strand: the only place its
         // state may be read.

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -60,8 +61,10 @@ TEST(OpsHttp, MetricsHealthStatusAndThumbnailsWhileAnalysing) {
   auto metrics = http_get(avmon.port, "/metrics");
   ASSERT_EQ(metrics.status, 200);
   for (const char* name :
-       {"avmon_input_up{", "avmon_frames_decoded_total{", "avmon_decode_errors_total{",
-        "avmon_detector_processing_seconds_bucket{", "avmon_detector_frames_dropped_total{",
+       {"avmon_input_up{", "avmon_video_frames_decoded_total{", "avmon_audio_blocks_decoded_total{",
+        "avmon_decode_errors_total{", "avmon_detector_processing_seconds_bucket{",
+        "avmon_detector_video_frames_processed_total{", "avmon_detector_audio_blocks_processed_total{",
+        "avmon_detector_video_frames_dropped_total{", "process_cpu_seconds_total ", "process_resident_memory_bytes ",
         "avmon_active_defects{", "avmon_loudness_lufs{", "avmon_audio_peak_dbfs{", "avmon_build_info{"})
     EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
   EXPECT_TRUE(std::regex_search(metrics.body, std::regex(R"(avmon_active_defects\{stream="http.mp4",type="black"\} 1)")))
@@ -234,6 +237,84 @@ TEST(OpsLogs, JsonLogsAreOneEscapedObjectPerLineAtTheConfiguredLevel) {
                                 60);
   EXPECT_EQ(quiet.exit_status, 3);
   EXPECT_EQ(quiet.err, "") << "error lines are below the configured level";
+}
+
+}  // namespace
+}  // namespace avmon::test
+
+namespace avmon::test {
+namespace {
+
+// The exposition as a whole: promtool-clean, the process_* family with
+// figures that fit this process, avmon_build_info naming the revision and
+// the libav* versions --version reports, and a configured notifier's
+// delivery figures before it delivered anything.
+TEST(OpsMetrics, PromtoolCleanWithProcessBuildAndNotifierFigures) {
+  AVMON_REQUIRE_PROGRAM(promtool, "promtool");
+  auto dir = scratch_dir("metrics-families");
+  int port = free_port();
+  std::ofstream(dir / "avmon.yaml") << "notifiers:\n  webhook:\n    url: http://127.0.0.1:" << free_port() << "/hook\n";
+  Process avmon({avmon_binary(), "demo", "--config", (dir / "avmon.yaml").string(), "--http",
+                 "127.0.0.1:" + std::to_string(port)},
+                dir, "avmon");
+  ASSERT_TRUE(wait_for_port(port, 15)) << avmon.err();
+  // Loudness appears once the meter has a window's worth of audio.
+  ASSERT_TRUE(wait_until([&] { return http_get(port, "/metrics").body.find("avmon_loudness_lufs{") != std::string::npos; }, 15));
+  auto metrics = http_get(port, "/metrics").body;
+  double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  avmon.signal(SIGTERM);
+  EXPECT_EQ(avmon.wait(20), 0);
+
+  std::ofstream(dir / "metrics.txt") << metrics;
+  RunResult check = run_process({"/bin/sh", "-c", promtool + " check metrics < '" + (dir / "metrics.txt").string() + "'"}, 30);
+  EXPECT_EQ(check.exit_status, 0) << check.out << check.err;
+  EXPECT_EQ(check.out + check.err, "");
+
+  auto value = [&](const std::string& series) {
+    std::smatch m;
+    std::regex re("\n" + std::regex_replace(series, std::regex(R"([{}"+.])"), R"(\$&)") + R"( ([-0-9.e+]+)\n)");
+    return std::regex_search(metrics, m, re) ? std::stod(m[1]) : -1.0;
+  };
+  EXPECT_GT(value("process_cpu_seconds_total"), 0.0);
+  EXPECT_GT(value("process_resident_memory_bytes"), 10e6);
+  EXPECT_GE(value("process_open_fds"), 4.0);
+  EXPECT_GE(value("process_max_fds"), value("process_open_fds"));
+  EXPECT_NEAR(value("process_start_time_seconds"), now_s, 60.0);
+
+  RunResult version = run_process({avmon_binary(), "--version"});
+  std::smatch running;
+  ASSERT_TRUE(std::regex_search(version.out, running, std::regex(R"(libavcodec +[0-9. ]+ / +(\d+)\. *(\d+)\. *(\d+))")));
+  std::string libavcodec = running[1].str() + "." + running[2].str() + "." + running[3].str();
+  std::smatch build;
+  ASSERT_TRUE(std::regex_search(metrics, build, std::regex(R"(avmon_build_info\{([^}]*)\} 1)"))) << metrics;
+  EXPECT_NE(build[1].str().find("libavcodec=\"" + libavcodec + "\""), std::string::npos) << build[1];
+  EXPECT_TRUE(std::regex_search(build[1].str(), std::regex(R"(revision="[^"]+")"))) << build[1];
+  EXPECT_NE(build[1].str().find("stream=\"demo\""), std::string::npos) << build[1];
+
+  for (const char* series :
+       {"avmon_notifier_deliveries_total{notifier=\"webhook\",result=\"delivered\",stream=\"demo\"}",
+        "avmon_notifier_deliveries_total{notifier=\"webhook\",result=\"dropped\",stream=\"demo\"}",
+        "avmon_notifier_queue_depth{notifier=\"webhook\",stream=\"demo\"}",
+        "avmon_notifier_spooled_total{notifier=\"webhook\",stream=\"demo\"}",
+        "avmon_notifier_disabled{notifier=\"webhook\",stream=\"demo\"}"})
+    EXPECT_GE(value(series), 0.0) << series << " missing";
+  // Every avmon metric the shipped alert rules and dashboard query exists.
+  std::set<std::string> exported;
+  std::regex type_line(R"(# TYPE (\w+) )");
+  for (std::sregex_iterator it(metrics.begin(), metrics.end(), type_line), end; it != end; ++it) exported.insert((*it)[1]);
+  for (const char* file : {"/deploy/k8s/monitoring/rules/avmon-rules.yaml",
+                           "/deploy/k8s/monitoring/dashboard/avmon-dashboard.json"}) {
+    std::string text = read_file(std::string(AVMON_SOURCE_DIR) + file);
+    std::regex name(R"(avmon_[a-z_]+)");
+    for (std::sregex_iterator it(text.begin(), text.end(), name), end; it != end; ++it) {
+      std::string n = std::regex_replace((*it)[0].str(), std::regex("_(bucket|sum|count)$"), "");
+      if (n.rfind("avmon_detector_processing_seconds", 0) == 0) n = "avmon_detector_processing_seconds";
+      EXPECT_TRUE(exported.count(n)) << file << " queries " << n << ", which /metrics does not export";
+    }
+  }
+  // Cheap detectors' calls land in the lowest buckets: they resolve.
+  EXPECT_NE(metrics.find("avmon_detector_processing_seconds_bucket{detector=\"silence\",stream=\"demo\",le=\"1e-05\"}"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -359,23 +359,44 @@ TEST(OpsSurface, MetricsFollowPrometheusNamingFromASnapshot) {
   s.types = {"black", "silence"};
   s.active.push_back(defect("a"));
   s.defects_total["black"] = 2;
+  s.revision = "v0.1.0-3-gabc";
+  s.libraries = {{"libavcodec", "59.37.100"}};
   s.pipeline.video_frames = 250;
-  s.pipeline.detectors.push_back({"black", 250, 3, 0, 0.5, 0.4, std::vector<std::uint64_t>(11, 0), nullptr});
+  s.pipeline.audio_blocks = 470;
+  s.pipeline.detectors.push_back({"black", 250, 3, 0, 0.5, 0.4, std::vector<std::uint64_t>(17, 0), nullptr});
   s.pipeline.detectors.back().buckets[0] = 250;
+  s.pipeline.detectors.back().processed_video = 250;
+  s.pipeline.detectors.back().dropped_video = 3;
+  s.pipeline.detectors.back().media = kVideo;
+  // A detector of both media: pictures and blocks apart.
+  s.pipeline.detectors.push_back({"av_sync", 720, 5, 0, 0.1, 0.1, std::vector<std::uint64_t>(17, 0), nullptr});
+  s.pipeline.detectors.back().processed_video = 250;
+  s.pipeline.detectors.back().dropped_video = 1;
+  s.pipeline.detectors.back().media = kVideo | kAudio;
   s.momentary_lufs = -23.0;
   s.channels.push_back({"FL", -6.0, -20.0});
   auto counters = std::make_shared<NotifierCounters>();
   counters->delivered = 7;
+  counters->spooled = 4;
   s.notifiers.emplace_back("webhook", counters);
   s.output_failures["events"] = {4, 3, "No space left on device"};
   std::string m = render_metrics(s);
-  for (const char* line : {"avmon_build_info{version=\"1.2.3\"} 1", "avmon_input_up{input=\"udp://x\",stream=\"studio\"} 1",
-                           "avmon_frames_decoded_total{media=\"video\",stream=\"studio\"} 250",
+  for (const char* line : {"avmon_build_info{libavcodec=\"59.37.100\",revision=\"v0.1.0-3-gabc\",stream=\"studio\","
+                           "version=\"1.2.3\"} 1",
+                           "avmon_input_up{input=\"udp://x\",stream=\"studio\"} 1",
+                           "avmon_video_frames_decoded_total{stream=\"studio\"} 250",
+                           "avmon_audio_blocks_decoded_total{stream=\"studio\"} 470",
+                           "avmon_detector_video_frames_processed_total{detector=\"black\",stream=\"studio\"} 250",
+                           "avmon_detector_video_frames_processed_total{detector=\"av_sync\",stream=\"studio\"} 250",
+                           "avmon_detector_audio_blocks_processed_total{detector=\"av_sync\",stream=\"studio\"} 470",
+                           "avmon_detector_video_frames_dropped_total{detector=\"av_sync\",stream=\"studio\"} 1",
+                           "avmon_detector_audio_blocks_dropped_total{detector=\"av_sync\",stream=\"studio\"} 4",
+                           "avmon_notifier_spooled_total{notifier=\"webhook\",stream=\"studio\"} 4",
                            "avmon_active_defects{stream=\"studio\",type=\"black\"} 1",
                            "avmon_active_defects{stream=\"studio\",type=\"silence\"} 0",
                            "avmon_defects_total{stream=\"studio\",type=\"black\"} 2",
-                           "avmon_detector_frames_dropped_total{detector=\"black\",stream=\"studio\"} 3",
-                           "avmon_detector_processing_seconds_bucket{detector=\"black\",stream=\"studio\",le=\"0.0005\"} 250",
+                           "avmon_detector_video_frames_dropped_total{detector=\"black\",stream=\"studio\"} 3",
+                           "avmon_detector_processing_seconds_bucket{detector=\"black\",stream=\"studio\",le=\"1e-05\"} 250",
                            "avmon_detector_processing_seconds_count{detector=\"black\",stream=\"studio\"} 250",
                            "avmon_loudness_lufs{stream=\"studio\",window=\"momentary\"} -23",
                            "avmon_audio_peak_dbfs{channel=\"FL\",stream=\"studio\"} -6",
@@ -383,6 +404,10 @@ TEST(OpsSurface, MetricsFollowPrometheusNamingFromASnapshot) {
                            "avmon_output_write_errors_total{output=\"events\",stream=\"studio\"} 4",
                            "avmon_output_events_lost_total{output=\"events\",stream=\"studio\"} 3"})
     EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
+  // A video detector has no audio series, and no old frame-for-everything names remain.
+  for (const char* absent : {"avmon_detector_audio_blocks_processed_total{detector=\"black\"",
+                             "avmon_frames_decoded_total", "avmon_detector_frames_processed_total"})
+    EXPECT_EQ(m.find(absent), std::string::npos) << absent;
   auto j = render_status(s);
   EXPECT_EQ(j["active_defects"].size(), 1u);
   EXPECT_EQ(j["levels"]["loudness"]["momentary_lufs"], -23.0);
