@@ -20,9 +20,12 @@ std::string stream_name_from_url(const std::string& url) {
   if (scheme == std::string::npos || url.compare(0, scheme, "file") == 0) {
     s = std::filesystem::path(scheme == std::string::npos ? url : url.substr(scheme + 3)).filename().string();
   } else {
+    // Host and path only: the query and the userinfo carry secrets.
     s = url.substr(scheme + 3);
-    auto q = s.find('?');
+    auto q = s.find_first_of("?#");
     if (q != std::string::npos) s.resize(q);
+    auto at = s.substr(0, s.find('/')).rfind('@');
+    if (at != std::string::npos) s.erase(0, at + 1);
   }
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '-';

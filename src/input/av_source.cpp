@@ -84,11 +84,11 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
   av_dict_free(&opts);
   if (err < 0) {
     fmt_ = nullptr;  // freed by avformat_open_input on failure
-    if (stopping()) return OpenError{"cannot open " + cfg_.url + ": interrupted", false};
+    if (stopping()) return OpenError{"cannot open " + display_url_ + ": interrupted", false};
     if (err == AVERROR_EXIT)
-      return OpenError{"cannot open " + cfg_.url + ": no answer within " + human_number(cfg_.open_timeout_s) + " s",
+      return OpenError{"cannot open " + display_url_ + ": no answer within " + human_number(cfg_.open_timeout_s) + " s",
                        false};
-    return OpenError{"cannot open " + cfg_.url + ": " + av_error(err), permanent_open_error(err)};
+    return OpenError{"cannot open " + display_url_ + ": " + av_error(err), permanent_open_error(err)};
   }
   stats_.input_open = true;
   pb_bytes_seen_ = 0;
@@ -99,7 +99,7 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
   count_input_bytes();
   if (err < 0) {
     close_input();
-    return OpenError{"cannot read stream information of " + cfg_.url + ": " + av_error(err), false};
+    return OpenError{"cannot read stream information of " + display_url_ + ": " + av_error(err), false};
   }
   duration_s_ = fmt_->duration > 0 ? fmt_->duration / static_cast<double>(AV_TIME_BASE) : 0.0;
 
@@ -110,7 +110,7 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
   if (!video_dec_) video_index_ = -1;
   if (!audio_dec_) audio_index_ = -1;
   if (video_index_ < 0 && audio_index_ < 0) {
-    std::string msg = cfg_.url + " is not media: no decodable audio or video stream (format " +
+    std::string msg = display_url_ + " is not media: no decodable audio or video stream (format " +
                       std::string(fmt_->iformat ? fmt_->iformat->name : "?") + ")";
     close_input();
     // A file that is not media stays so; a live feed may be momentarily garbage.
@@ -128,7 +128,7 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
     if (fr.num > 0 && fr.den > 0) frame_duration_s_ = av_q2d(av_inv_q(fr));
   }
   update_info(nullptr);
-  spdlog::info("opened {} ({}): video {} {}x{} {} fps, audio {} {} Hz {} ch", cfg_.url, fmt_->iformat->name,
+  spdlog::info("opened {} ({}): video {} {}x{} {} fps, audio {} {} Hz {} ch", display_url_, fmt_->iformat->name,
                info_.has_video ? info_.video_codec : "none", info_.width, info_.height, human_number(info_.frame_rate),
                info_.has_audio ? info_.audio_codec : "none", info_.sample_rate, info_.channels);
   return std::nullopt;
@@ -259,7 +259,7 @@ std::string AvSource::run(SourceConsumer& consumer) {
         backoff.reset();
         failed_attempts = 0;
       }
-      spdlog::warn("input {} lost ({}); reconnecting", cfg_.url, reason);
+      spdlog::warn("input {} lost ({}); reconnecting", display_url_, reason);
       last_error = reason;
     }
     if (stopping()) {

@@ -26,6 +26,7 @@ extern "C" {
 #include "input/source.hpp"
 #include "input/timeline.hpp"
 #include "pipeline/av_ptr.hpp"
+#include "util/url.hpp"
 
 namespace avmon::av_source_detail {
 
@@ -42,7 +43,7 @@ bool is_live_url(const std::string& url);
 class AvSource final : public MediaSource {
  public:
   AvSource(InputConfig cfg, const std::atomic<bool>* stop_flag, AVIOContext* custom_io = nullptr)
-      : cfg_(std::move(cfg)), external_stop_(stop_flag), custom_io_(custom_io) {
+      : cfg_(std::move(cfg)), display_url_(redact_url(cfg_.url)), external_stop_(stop_flag), custom_io_(custom_io) {
     live_ = !custom_io_ && is_live_url(cfg_.url);
   }
   ~AvSource() override { close_input(); }
@@ -107,6 +108,7 @@ class AvSource final : public MediaSource {
   void update_info(SourceConsumer* consumer);
 
   InputConfig cfg_;
+  std::string display_url_;  // cfg_.url for messages: without secrets (util/url.hpp)
   const std::atomic<bool>* external_stop_;
   AVIOContext* custom_io_;  // the caller's bytes instead of cfg_.url (see make_av_source)
   std::atomic<bool> stop_{false};

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "util/url.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/log.h>
@@ -59,7 +61,9 @@ void log_callback(void* avcl, int level, const char* fmt, va_list vl) {
   va_end(copy);
   size_t n = std::strlen(line);
   while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-  if (n > 0) spdlog::log(spd_level, "libav: {}", line);
+  // libav names URLs in some messages (HLS segments, redirects): without
+  // their secrets.
+  if (n > 0) spdlog::log(spd_level, "libav: {}", redact_urls_in_text(std::string_view(line, n)));
 }
 
 }  // namespace

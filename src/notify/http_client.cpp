@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "notify/http_client_impl.hpp"
+#include "util/url.hpp"
 
 namespace avmon {
 
@@ -20,7 +21,7 @@ HttpUrl parse_http_url(const std::string& url) {
     rest = url.substr(8);
     u.tls = true;
   } else {
-    throw std::invalid_argument("'" + url + "': expected an http:// or https:// URL");
+    throw std::invalid_argument("'" + redact_url(url) + "': expected an http:// or https:// URL");
   }
   auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
@@ -34,7 +35,7 @@ HttpUrl parse_http_url(const std::string& url) {
     u.port = u.tls ? "443" : "80";
   }
   if (!u.host.empty() && u.host.front() == '[' && u.host.back() == ']') u.host = u.host.substr(1, u.host.size() - 2);
-  if (u.host.empty() || u.port.empty()) throw std::invalid_argument("'" + url + "': no host");
+  if (u.host.empty() || u.port.empty()) throw std::invalid_argument("'" + redact_url(url) + "': no host");
   return u;
 }
 

@@ -9,6 +9,7 @@
 
 #include "notify/http_client.hpp"
 #include "notify/notifier.hpp"
+#include "util/url.hpp"
 
 namespace avmon {
 
@@ -43,7 +44,7 @@ std::string secret_key(const std::string& secret) {
 class Webhook final : public Transport {
  public:
   Webhook(const std::string& url, const std::string& secret, double timeout_s, const std::string& ca_file)
-      : url_text_(url), url_(parse_http_url(url)), secret_(secret), timeout_s_(timeout_s), ca_file_(ca_file) {
+      : url_text_(redact_url(url)), url_(parse_http_url(url)), secret_(secret), timeout_s_(timeout_s), ca_file_(ca_file) {
     if (!secret_.empty()) secret_key(secret_);  // fails early on a malformed secret
   }
   std::string name() const override { return "webhook"; }
@@ -64,7 +65,7 @@ class Webhook final : public Transport {
   }
 
  private:
-  std::string url_text_;
+  std::string url_text_;  // for messages: a receiver URL may carry a token too
   HttpUrl url_;
   std::string secret_;
   double timeout_s_;

@@ -1,5 +1,7 @@
 #include "util/url.hpp"
 
+#include <cctype>
+
 #include "util/text.hpp"
 
 namespace avmon {
@@ -47,6 +49,27 @@ std::string redact_url(std::string_view url) {
     }
   }
   if (!fragment.empty()) out += fragment.size() > 1 ? "#***" : "#";
+  return valid_utf8(out);
+}
+
+std::string redact_urls_in_text(std::string_view text) {
+  std::string out;
+  std::size_t done = 0;
+  for (std::size_t sep = text.find("://"); sep != std::string_view::npos; sep = text.find("://", sep + 3)) {
+    if (sep < done) continue;
+    // The scheme: letters, digits, '+', '-', '.' before "://".
+    std::size_t start = sep;
+    while (start > done && (std::isalnum(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '+' ||
+                            text[start - 1] == '-' || text[start - 1] == '.'))
+      --start;
+    if (start == sep) continue;
+    std::size_t end = text.find_first_of(" \t\r\n'\"<>", sep);
+    if (end == std::string_view::npos) end = text.size();
+    out.append(text.substr(done, start - done));
+    out += redact_url(text.substr(start, end - start));
+    done = end;
+  }
+  out.append(text.substr(done));
   return valid_utf8(out);
 }
 

@@ -17,4 +17,8 @@ namespace avmon {
 //   srt://:9000?mode=listener&passphrase=s3cret  ->  srt://:9000?mode=***&passphrase=***
 std::string redact_url(std::string_view url);
 
+// `text` with every URL in it ("scheme://" up to the next space, quote or
+// angle bracket) passed through redact_url(): for messages from libraries.
+std::string redact_urls_in_text(std::string_view text);
+
 }  // namespace avmon

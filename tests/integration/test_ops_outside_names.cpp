@@ -1,7 +1,9 @@
 // Names and paths from the outside on every output: bytes that are not
 // UTF-8 (a Latin-1 file name, a stream name set from a shell) come out as
 // valid UTF-8 on every output, never as a crash, a 500 or a receiver that
-// refuses the event.
+// refuses the event; and the secrets an input URL carries come out nowhere.
+#include <signal.h>
+
 #include <fstream>
 #include <thread>
 
@@ -125,6 +127,80 @@ TEST(OpsOutsideNames, SpoolFilesOfANonUtf8StreamAreValidJson) {
     ++spooled;
   }
   EXPECT_EQ(spooled, events.size());
+}
+
+// Secrets in the input URL: the userinfo and the query's values appear in no
+// output; the URL is used as given only to open the input.
+const std::string kUser = "operator7", kPassword = "s3cretPW", kToken = "T0KEN42";
+
+std::string secret_url(int port, const std::string& file) {
+  return "http://" + kUser + ":" + kPassword + "@127.0.0.1:" + std::to_string(port) + "/" + file + "?token=" + kToken +
+         "&quality=hd";
+}
+
+void expect_no_secret(const std::string& where, const std::string& text) {
+  for (const auto& secret : {kUser, kPassword, kToken}) EXPECT_EQ(text.find(secret), std::string::npos) << where << ":\n" << text;
+}
+
+TEST(OpsSecrets, CredentialsAndTokensOfTheInputUrlAppearInNoOutput) {
+  auto dir = scratch_dir("secrets");
+  auto clip = make_clip(dir, "clip.ts", 5, "drawbox=enable='between(t,1,2.999)':color=black:t=fill");
+  int port = free_port(), http_port = free_port(), hook_port = free_port();
+  auto server = std::make_unique<Process>(
+      std::vector<std::string>{"python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir.string(),
+                               std::to_string(port)},
+      dir, "server");
+  Process hook(receiver_argv(hook_port, dir / "hook.jsonl"), dir, "hook");
+  ASSERT_TRUE(wait_for_port(port, 10) && wait_for_port(hook_port, 10));
+  std::ofstream(dir / "avmon.yaml") << "input:\n  reconnect_initial_delay_s: 0.2\n  reconnect_max_delay_s: 0.5\n"
+                                       "notifiers:\n  webhook:\n    url: http://127.0.0.1:"
+                                    << hook_port << "/hook\n";
+  Process avmon({avmon_binary(), "run", "--input", secret_url(port, "clip.ts"), "--events",
+                 (dir / "events.jsonl").string(), "--config", (dir / "avmon.yaml").string(), "--http",
+                 "127.0.0.1:" + std::to_string(http_port)},
+                dir, "avmon");
+  // The programme is read (an HTTP input is live: as fast as it comes), then
+  // the server goes away and avmon keeps reconnecting, saying so.
+  ASSERT_TRUE(wait_until([&] { return read_file(dir / "events.jsonl").find("\"black\"") != std::string::npos; }, 20))
+      << avmon.err();
+  server.reset();
+  ASSERT_TRUE(wait_until([&] { return avmon.err().find("reconnect attempt 2 failed") != std::string::npos; }, 20))
+      << avmon.err();
+  const std::string shown = "http://***@127.0.0.1:" + std::to_string(port) + "/clip.ts?token=***&quality=***";
+  auto status = http_get(http_port, "/status");
+  ASSERT_EQ(status.status, 200);
+  expect_no_secret("/status", status.body);
+  EXPECT_EQ(nlohmann::json::parse(status.body)["input"]["url"], shown);
+  auto metrics = http_get(http_port, "/metrics");
+  expect_no_secret("/metrics", metrics.body);
+  EXPECT_NE(metrics.body.find("avmon_input_up{input=\"" + shown + "\""), std::string::npos) << metrics.body;
+  avmon.signal(SIGTERM);
+  ASSERT_EQ(avmon.wait(30), 0) << avmon.err();
+
+  // The stream's name comes from the host and path only.
+  auto events = read_events(dir / "events.jsonl");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front()["stream"], "127.0.0.1-" + std::to_string(port) + "-clip.ts");
+  EXPECT_EQ(events.back()["kind"], "stream.summary");
+  EXPECT_EQ(events.back()["input"], shown);
+  expect_no_secret("events", read_file(dir / "events.jsonl"));
+  EXPECT_NE(avmon.err().find("cannot open " + shown + ": "), std::string::npos) << avmon.err();
+  expect_no_secret("log", avmon.err());
+  ASSERT_TRUE(wait_until([&] { return read_json_lines(dir / "hook.jsonl").size() >= events.size(); }, 10));
+  expect_no_secret("webhook", read_file(dir / "hook.jsonl"));
+}
+
+TEST(OpsSecrets, ReconnectWarningsAndTheFinalErrorShowTheRedactedUrl) {
+  auto dir = scratch_dir("secrets-down");
+  int port = free_port();  // nothing listens there
+  std::ofstream(dir / "avmon.yaml") << "input:\n  reconnect_max_attempts: 2\n  reconnect_initial_delay_s: 0.1\n";
+  RunResult r = run_avmon(secret_url(port, "live.ts"), dir / "events.jsonl", {"--config", (dir / "avmon.yaml").string()}, 60);
+  EXPECT_EQ(r.exit_status, 3) << r.err;
+  const std::string shown = "http://***@127.0.0.1:" + std::to_string(port) + "/live.ts?token=***&quality=***";
+  EXPECT_NE(r.err.find("cannot open " + shown + ": Connection refused; will keep trying"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("reconnect attempt 2 failed"), std::string::npos) << r.err;
+  expect_no_secret("log", r.err);
+  expect_no_secret("events", read_file(dir / "events.jsonl"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "app/monitor.hpp"
 #include "util/text.hpp"
 #include "util/url.hpp"
 
@@ -60,6 +61,24 @@ TEST(RedactUrl, UrlsWithoutSecretsAndFilePathsAreUnchanged) {
 TEST(RedactUrl, TheResultIsValidUtf8) {
   EXPECT_EQ(redact_url("/media/caf\xE9.ts"), "/media/caf" + kFffd + ".ts");
   EXPECT_EQ(redact_url("http://h\xFF/x?k=\xFF"), "http://h" + kFffd + "/x?k=***");
+}
+
+TEST(RedactUrl, UrlsInsideLibraryMessagesAreRedactedToo) {
+  EXPECT_EQ(redact_urls_in_text("keepalive request failed for 'https://u:p@cdn/s1.ts?sig=xyz' with error: 'EOF'"),
+            "keepalive request failed for 'https://***@cdn/s1.ts?sig=***' with error: 'EOF'");
+  EXPECT_EQ(redact_urls_in_text("Redirecting to rtmp://h/app?key=k1 and srt://x:9?passphrase=p then"),
+            "Redirecting to rtmp://h/app?key=*** and srt://x:9?passphrase=*** then");
+  EXPECT_EQ(redact_urls_in_text("no url here: a://"), "no url here: a://");
+  EXPECT_EQ(redact_urls_in_text("Connection to tcp://127.0.0.1:5000 failed"), "Connection to tcp://127.0.0.1:5000 failed");
+}
+
+TEST(StreamName, DerivedFromHostAndPathNeverFromSecrets) {
+  EXPECT_EQ(stream_name_from_url("http://user:pass@cdn.example:8080/live/news.m3u8?token=abc"),
+            "cdn.example-8080-live-news.m3u8");
+  EXPECT_EQ(stream_name_from_url("srt://10.0.0.5:9000?passphrase=s3cret&mode=caller"), "10.0.0.5-9000");
+  EXPECT_EQ(stream_name_from_url("rtsp://admin:p@ss@cam1/stream#frag"), "cam1-stream");
+  EXPECT_EQ(stream_name_from_url("/media/news.mp4"), "news.mp4");
+  EXPECT_EQ(stream_name_from_url("udp://@239.1.1.1:5000"), "239.1.1.1-5000");
 }
 
 }  // namespace
