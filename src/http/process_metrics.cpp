@@ -1,6 +1,7 @@
 #include "http/process_metrics.hpp"
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,12 +16,15 @@ namespace avmon {
 
 namespace {
 
-// Seconds since the epoch at boot (btime of /proc/stat).
+// Unix time of the boot: the wall clock less the time since boot, which
+// is the clock the kernel dates a process's start by. (btime in /proc/stat
+// says the same, but a service with ProcSubset=pid cannot read it: the
+// start time was then the seconds since boot, some day in 1970.)
 double boot_time_s() {
-  std::ifstream in("/proc/stat");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("btime ", 0) == 0) return std::stod(line.substr(6));
-  return 0;
+  timespec real{}, since_boot{};
+  if (clock_gettime(CLOCK_REALTIME, &real) != 0 || clock_gettime(CLOCK_BOOTTIME, &since_boot) != 0) return 0;
+  return static_cast<double>(real.tv_sec - since_boot.tv_sec) +
+         static_cast<double>(real.tv_nsec - since_boot.tv_nsec) / 1e9;
 }
 
 }  // namespace

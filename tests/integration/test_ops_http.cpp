@@ -245,6 +245,30 @@ TEST(OpsLogs, JsonLogsAreOneEscapedObjectPerLineAtTheConfiguredLevel) {
 namespace avmon::test {
 namespace {
 
+// The shipped systemd unit sets ProcSubset=pid, which hides /proc/stat (the
+// boot time) from avmon; process_start_time_seconds was then the seconds
+// since boot. The same view here: /proc/stat bound over with an empty file
+// in a private mount namespace.
+TEST(OpsMetrics, StartTimeIsRightWhenProcStatIsHidden) {
+  RunResult probe = run_process({"unshare", "-rm", "sh", "-c", "mount --bind /dev/null /proc/stat && wc -c < /proc/stat"}, 30);
+  if (probe.exit_status != 0 || probe.out != "0\n")
+    GTEST_SKIP() << "\n\n*** SKIPPED: no private mount namespace here (unshare -rm): " << probe.err << " ***\n\n";
+  auto dir = scratch_dir("metrics-no-proc-stat");
+  int port = free_port();
+  Process avmon({"unshare", "-rm", "sh", "-c",
+                 "mount --bind /dev/null /proc/stat && exec \"$0\" demo --http 127.0.0.1:" + std::to_string(port),
+                 avmon_binary()},
+                dir, "avmon");
+  ASSERT_TRUE(wait_for_port(port, 15)) << avmon.err();
+  auto metrics = http_get(port, "/metrics").body;
+  double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  avmon.signal(SIGTERM);
+  EXPECT_EQ(avmon.wait(20), 0);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics, m, std::regex(R"(\nprocess_start_time_seconds ([-0-9.e+]+)\n)"))) << metrics;
+  EXPECT_NEAR(std::stod(m[1]), now_s, 60.0);
+}
+
 // The exposition as a whole: promtool-clean, the process_* family with
 // figures that fit this process, avmon_build_info naming the revision and
 // the libav* versions --version reports, and a configured notifier's
