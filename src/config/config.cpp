@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/yaml_input.hpp"
 #include "util/text.hpp"
 
 #include "ancillary/expect.hpp"
@@ -19,10 +19,7 @@ namespace {
 
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
-std::string where(const std::string& file, const YAML::Mark& m) {
-  if (m.is_null()) return file;
-  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-}
+std::string where(const std::string& file, const YAML::Mark& m) { return yaml_position(file, m); }
 
 [[noreturn]] void fail(const std::string& place, const std::string& key, const std::string& msg) {
   throw ConfigError(place + ": " + key + ": " + msg);
@@ -66,11 +63,14 @@ Region region(const YAML::Node& n, const std::string& place, const std::string& 
       else if (k == "y") r.y = v;
       else if (k == "w") r.w = v;
       else if (k == "h") r.h = v;
-      else fail(where(place, kv.first.Mark()), key, "unknown region field '" + k + "' (known: x, y, w, h)");
+      else fail(place, key, "unknown region field '" + k + "' (known: x, y, w, h)");
     }
   } else {
     fail(place, key, "a region is [x, y, w, h] or {x, y, w, h}, in fractions of the picture");
   }
+  // NaN passes every comparison below.
+  if (!std::isfinite(r.x) || !std::isfinite(r.y) || !std::isfinite(r.w) || !std::isfinite(r.h))
+    fail(place, key, "a region's fractions must be finite numbers");
   if (r.x < 0 || r.y < 0 || r.w <= 0 || r.h <= 0 || r.x + r.w > 1.0 + 1e-9 || r.y + r.h > 1.0 + 1e-9)
     fail(place, key, "region must lie inside the picture (fractions 0..1, positive size)");
   return r;
@@ -111,7 +111,7 @@ OptionValue parse_value(const OptionSpec& spec, const YAML::Node& n, const std::
         out.push_back(n.Scalar());
       } else if (n.IsSequence()) {
         for (const auto& e : n) {
-          if (!e.IsScalar()) fail(where(place, e.Mark()), key, "expected a list of strings");
+          if (!e.IsScalar()) fail(place, key + "[" + std::to_string(out.size()) + "]", "expected a string");
           out.push_back(e.Scalar());
         }
       } else {
@@ -126,7 +126,8 @@ OptionValue parse_value(const OptionSpec& spec, const YAML::Node& n, const std::
       std::vector<Region> out;
       if (n.IsNull()) return out;
       if (!n.IsSequence()) fail(place, key, "expected a list of regions [x, y, w, h]");
-      for (const auto& r : n) out.push_back(region(r, where(place, r.Mark()), key));
+      // `place` is the key's position: a region is named by its index.
+      for (const auto& r : n) out.push_back(region(r, place, key + "[" + std::to_string(out.size()) + "]"));
       return out;
     }
   }
@@ -378,13 +379,7 @@ Config load_config(const std::string& path, DetectorRegistry& registry, char** e
   YAML::Node root;
   if (!path.empty()) {
     c.source = path;
-    try {
-      root = YAML::LoadFile(path);
-    } catch (const YAML::BadFile&) {
-      throw ConfigError(path + ": cannot read configuration file: " + std::strerror(errno));
-    } catch (const YAML::ParserException& e) {
-      throw ConfigError(where(path, e.mark) + ": YAML syntax error: " + e.msg);
-    }
+    root = parse_config_yaml(read_config_text(path), path);
     if (!root.IsNull() && !root.IsMap()) throw ConfigError(where(path, root.Mark()) + ": expected a mapping at the top");
   }
 
@@ -418,6 +413,7 @@ Config load_config(const std::string& path, DetectorRegistry& registry, char** e
     const YAML::Node& pl = root["plugins"];
     if (!pl.IsSequence()) throw ConfigError(where(path, pl.Mark()) + ": plugins: expected a list of shared-object paths");
     for (const auto& p : pl) {
+      if (!p.IsScalar()) throw ConfigError(where(path, p.Mark()) + ": plugins: expected a shared-object path");
       // A relative path names a file beside the configuration, wherever
       // avmon was started from (a service's working directory is not the
       // configuration's folder).
@@ -437,7 +433,13 @@ Config load_config(const std::string& path, DetectorRegistry& registry, char** e
   for (const auto& s : core_sections())
     for (const auto& o : s.options) b.set_core(s.name, o.name, o.default_value);
 
-  if (root.IsMap()) b.walk(root, path);
+  try {
+    if (root.IsMap()) b.walk(root, path);
+  } catch (const YAML::Exception& e) {
+    // The tree was checked (parse_config_yaml); whatever yaml-cpp still
+    // refuses is the file's fault, and has a position.
+    throw ConfigError(where(path, e.mark) + ": " + e.msg);
+  }
   for (const auto& o : overrides) {
     YAML::Node value;
     try {
@@ -446,7 +448,11 @@ Config load_config(const std::string& path, DetectorRegistry& registry, char** e
       value = YAML::Node(o.value);
     }
     if (value.IsNull()) value = YAML::Node(std::string());
-    b.apply(o.path, value, "environment " + o.name);
+    try {
+      b.apply(o.path, value, "environment " + o.name);
+    } catch (const YAML::Exception& e) {
+      throw ConfigError("environment " + o.name + ": " + e.msg);
+    }
   }
 
   for (const auto& d : registry.all()) {

@@ -161,6 +161,23 @@ TEST(Cli, CheckConfigAcceptsTheShippedConfigsAndRejectsBadOnes) {
       << r.err;
 }
 
+// Once exit status 1 ("internal error", no position) for the first two.
+TEST(Cli, ConfigurationsTheLoaderCannotTakeExitTwoWithAPlace) {
+  auto dir = scratch_dir("config-edges");
+  std::ofstream(dir / "complex-key.yaml") << "? [a, b] : 1\n";
+  fs::create_directory(dir / "config.d");
+  const std::vector<std::pair<fs::path, std::string>> cases = {
+      {dir / "complex-key.yaml", ":1:3: a key must be a plain name, not a list, a mapping or empty"},
+      {dir / "config.d", ": cannot read configuration file: it is a directory"},
+  };
+  for (const auto& [path, message] : cases) {
+    RunResult r = run_process({avmon_binary(), "check-config", path.string()});
+    EXPECT_EQ(r.exit_status, 2) << path << ": " << r.err;
+    EXPECT_NE(r.err.find("configuration error: " + path.string() + message), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Cli, DefaultYamlDocumentsEveryOptionWithItsDefault) {
   RunResult r = run_process({avmon_binary(), "check-config", "--print-defaults"});
   ASSERT_EQ(r.exit_status, 0);

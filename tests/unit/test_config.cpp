@@ -2,9 +2,14 @@
 // ranges, unknown keys with FILE:LINE:COL, environment overrides.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "config/config.hpp"
+#include "config/yaml_input.hpp"
 #include "support/run.hpp"
 
 namespace avmon {
@@ -142,6 +147,92 @@ TEST(Config, BadEnvironmentOverrideNamesTheVariable) {
   EXPECT_NE(err.find("environment AVMON_DETECTORS__BLACK__THRESHOLD: detectors.black.threshold: value 7 out of range"),
             std::string::npos)
       << err;
+}
+
+// yaml-cpp takes any node as a key; the loader reads keys as names, and a
+// list or mapping there once escaped as an "internal error" (exit 1) with
+// no position.
+TEST(Config, AKeyThatIsAListOrAMappingNamesItsPosition) {
+  auto top = write("complex-top.yaml", "? [a, b] : 1\n");
+  EXPECT_EQ(error_of(top), top + ":1:3: a key must be a plain name, not a list, a mapping or empty");
+  auto nested = write("complex-nested.yaml", "stream:\n  ? {a: 1}\n  : x\n");
+  EXPECT_EQ(error_of(nested), nested + ":2:5: a key must be a plain name, not a list, a mapping or empty");
+  auto region = write("complex-region.yaml", "detectors:\n  black:\n    exclude_regions: [{? [x] : 0}]\n");
+  EXPECT_EQ(error_of(region), region + ":3:26: a key must be a plain name, not a list, a mapping or empty");
+}
+
+TEST(Config, ListsWhereNamesBelongAreErrors) {
+  auto plugins = write("plugins-lists.yaml", "plugins: [[a.so, b.so]]\n");
+  EXPECT_EQ(error_of(plugins), plugins + ":1:11: plugins: expected a shared-object path");
+  auto top = write("list-of-lists.yaml", "- [a]\n- [b]\n");
+  EXPECT_EQ(error_of(top), top + ":1:1: expected a mapping at the top");
+}
+
+TEST(Config, ADuplicateKeyIsAnErrorNamingBothPlaces) {
+  auto path = write("dup.yaml", "stream:\n  name: a\ninput:\n  url: x\nstream:\n  name: b\n");
+  EXPECT_EQ(error_of(path), path + ":5:1: duplicate key 'stream' (first at line 1, column 1)");
+  auto inner = write("dup-inner.yaml", "detectors:\n  black:\n    threshold: 0.2\n    threshold: 0.3\n");
+  EXPECT_EQ(error_of(inner), inner + ":4:5: duplicate key 'threshold' (first at line 3, column 5)");
+}
+
+TEST(Config, NonFiniteRegionFractionsAreErrors) {
+  for (const char* v : {".nan", ".inf", "-.inf"}) {
+    auto path = write("nan.yaml", std::string("detectors:\n  black:\n    exclude_regions: [[") + v + ", 0, 0.5, 0.5]]\n");
+    EXPECT_EQ(error_of(path), path + ":3:5: detectors.black.exclude_regions[0]: a region's fractions must be finite numbers")
+        << v;
+  }
+}
+
+TEST(Config, ADirectoryIsAnError) {
+  auto dir = test::scratch_dir("config-dir");
+  EXPECT_EQ(error_of(dir.string()), dir.string() + ": cannot read configuration file: it is a directory");
+}
+
+TEST(Config, APipeThatNobodyWritesIsAnErrorNotAHang) {
+  auto path = (test::scratch_dir("config-fifo") / "silent.fifo").string();
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_of(path), path + ": cannot read configuration file: nothing written to the pipe within 5 s");
+  double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(waited_s, kConfigPipeWaitS - 0.1);
+}
+
+TEST(Config, APipeIsReadToItsEnd) {
+  auto path = (test::scratch_dir("config-pipe") / "config.fifo").string();
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  // The writer opens late and writes in two pieces, as a template tool may.
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::ofstream out(path);
+    out << "stream:\n" << std::flush;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    out << "  name: piped\n";
+  });
+  DetectorRegistry r = test_registry();
+  Config c = load_config(path, r, nullptr);
+  writer.join();
+  EXPECT_EQ(c.stream_name, "piped");
+}
+
+TEST(Config, AHugeMappingIsRefusedAtOnce) {
+  // 100,000 input options once took 13 minutes (each one a linear search of
+  // libavformat's option dictionary).
+  std::string text = "input:\n  options:\n";
+  for (int i = 0; i < 100000; ++i) text += "    opt" + std::to_string(i) + ": 1\n";
+  auto path = write("many.yaml", text);
+  EXPECT_EQ(error_of(path), path + ":3:5: a mapping of 100000 entries (at most 1000)");
+}
+
+TEST(Config, AliasesThatExpandToBillionsAreRefused) {
+  std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c)
+    text += std::string(1, c) + ": &" + c + " [*" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) +
+            ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + ", *" +
+            char(c - 1) + ", *" + char(c - 1) + ", *" + char(c - 1) + "]\n";
+  auto path = write("laughs.yaml", text);
+  EXPECT_NE(error_of(path).find("more than 100000 values (aliases counted each time they are used)"),
+            std::string::npos)
+      << error_of(path);
 }
 
 TEST(Config, DefaultYamlLoadsBackToTheDefaults) {
