@@ -81,6 +81,7 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
     p.audio_blocks = st.audio_blocks;
     p.decode_errors = st.decode_errors;
     p.corrupt_frames = st.corrupt_frames;
+    p.audio_conversion_errors = st.audio_conversion_errors;
     p.discontinuities = st.discontinuities;
     for (size_t i = 0; i < dispatcher_->slots().size(); ++i) {
       const auto& ss = dispatcher_->stats(i);
@@ -148,6 +149,7 @@ std::string Monitor::run() {
   s["frames"] = {{"video", st.video_frames.load()}, {"audio_blocks", st.audio_blocks.load()}};
   s["decode_errors"] = st.decode_errors.load();
   s["corrupt_frames"] = st.corrupt_frames.load();
+  s["audio_conversion_errors"] = st.audio_conversion_errors.load();
   s["discontinuities"] = st.discontinuities.load();
   if (signal_loss_) s["live"] = signal_loss_->summary();
   if (nlohmann::json input = source_.summary(); input.is_object()) s["details"] = std::move(input);

@@ -47,6 +47,9 @@ std::string render_metrics(const TelemetrySnapshot& s) {
       .Register(reg).Add(stream).Increment(static_cast<double>(s.pipeline.decode_errors));
   BuildCounter().Name("avmon_corrupt_frames_total").Help("pictures the decoder flagged corrupt").Register(reg)
       .Add(stream).Increment(static_cast<double>(s.pipeline.corrupt_frames));
+  BuildCounter().Name("avmon_audio_conversion_errors_total")
+      .Help("decoded audio blocks that could not be converted to planar float (skipped)").Register(reg)
+      .Add(stream).Increment(static_cast<double>(s.pipeline.audio_conversion_errors));
   BuildCounter().Name("avmon_discontinuities_total").Help("timestamp discontinuities").Register(reg)
       .Add(stream).Increment(static_cast<double>(s.pipeline.discontinuities));
 

@@ -91,6 +91,10 @@ class AvSource final : public MediaSource {
   void decode(AVCodecContext* dec, const AVPacket* pkt, SourceConsumer& consumer);
   void deliver_video(AVFramePtr frame, SourceConsumer& consumer);
   void deliver_audio(AVFramePtr frame, SourceConsumer& consumer);
+  // A layout known only by its channel count becomes the default for it.
+  static void default_layout(AVChannelLayout& layout);
+  // Logged once, counted always (stats_.audio_conversion_errors).
+  void conversion_failed(const AVFrame& frame, const std::string& why);
   void pace(double media_time_s);
   // Before mapping a frame's timestamp. After a gap in the packets, the
   // first frame decoded from a packet that came after the gap is where media

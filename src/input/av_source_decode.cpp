@@ -36,6 +36,7 @@ AVCodecContextPtr AvSource::open_decoder(int index) {
     spdlog::warn("cannot open {} decoder: {}; ignoring the stream", codec->name, av_error(err));
     return nullptr;
   }
+  default_layout(dec->ch_layout);
   return dec;
 }
 
@@ -111,6 +112,24 @@ void AvSource::deliver_video(AVFramePtr frame, SourceConsumer& consumer) {
                                                     di, &derived_));
 }
 
+void AvSource::default_layout(AVChannelLayout& layout) {
+  // Plain PCM (WAV, PCM in Matroska) often declares only a channel count;
+  // libswresample then refuses every frame (AVERROR_INPUT_CHANGED). The
+  // usual layout for the count is what a player assumes too.
+  if (layout.order != AV_CHANNEL_ORDER_UNSPEC || layout.nb_channels <= 0) return;
+  const int channels = layout.nb_channels;
+  av_channel_layout_uninit(&layout);
+  av_channel_layout_default(&layout, channels);
+}
+
+void AvSource::conversion_failed(const AVFrame& frame, const std::string& why) {
+  if (stats_.audio_conversion_errors++ == 0)
+    spdlog::error("audio {} {} Hz {} ch cannot be converted to planar float: {}; such blocks are skipped and "
+                  "counted (audio_conversion_errors)",
+                  av_get_sample_fmt_name(static_cast<AVSampleFormat>(frame.format)), frame.sample_rate,
+                  frame.ch_layout.nb_channels, why);
+}
+
 void AvSource::deliver_audio(AVFramePtr frame, SourceConsumer& consumer) {
   if (frame->sample_rate != info_.sample_rate || frame->ch_layout.nb_channels != info_.channels) {
     spdlog::info("audio format change: {} Hz {} ch -> {} Hz {} ch", info_.sample_rate, info_.channels,
@@ -132,6 +151,7 @@ void AvSource::deliver_audio(AVFramePtr frame, SourceConsumer& consumer) {
   if (frame->format == AV_SAMPLE_FMT_FLTP) {
     fltp = std::move(frame);  // already planar float: no conversion, no copy
   } else {
+    default_layout(frame->ch_layout);
     if (!swr_ || swr_rate_ != frame->sample_rate || swr_format_ != frame->format ||
         av_channel_layout_compare(&swr_layout_, &frame->ch_layout) != 0) {
       swr_free(&swr_);
@@ -142,8 +162,8 @@ void AvSource::deliver_audio(AVFramePtr frame, SourceConsumer& consumer) {
       if (swr_alloc_set_opts2(&swr_, &frame->ch_layout, AV_SAMPLE_FMT_FLTP, frame->sample_rate, &frame->ch_layout,
                               static_cast<AVSampleFormat>(frame->format), frame->sample_rate, 0, nullptr) < 0 ||
           swr_init(swr_) < 0) {
-        spdlog::error("cannot convert audio format {}", av_get_sample_fmt_name(static_cast<AVSampleFormat>(frame->format)));
         swr_free(&swr_);
+        conversion_failed(*frame, "cannot set up the conversion");
         return;
       }
     }
@@ -151,7 +171,10 @@ void AvSource::deliver_audio(AVFramePtr frame, SourceConsumer& consumer) {
     fltp->format = AV_SAMPLE_FMT_FLTP;
     fltp->sample_rate = frame->sample_rate;
     av_channel_layout_copy(&fltp->ch_layout, &frame->ch_layout);
-    if (swr_convert_frame(swr_, fltp.get(), frame.get()) < 0) return;
+    if (int e = swr_convert_frame(swr_, fltp.get(), frame.get()); e < 0) {
+      conversion_failed(*frame, av_error(e));
+      return;
+    }
   }
   if (fltp->nb_samples <= 0) return;
   pace(t);

@@ -42,6 +42,7 @@ struct SourceStats {
   std::atomic<std::uint64_t> audio_blocks{0};
   std::atomic<std::uint64_t> decode_errors{0};   // packets refused + errors the decoders logged
   std::atomic<std::uint64_t> corrupt_frames{0};  // pictures flagged corrupt by the decoder
+  std::atomic<std::uint64_t> audio_conversion_errors{0};  // decoded audio blocks that could not be converted
   std::atomic<std::uint64_t> discontinuities{0};
   // Live inputs: what the watchdog and the summary need to know.
   std::atomic<std::uint64_t> input_bytes{0};        // read from the input, parseable or not

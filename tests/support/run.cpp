@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -93,6 +94,8 @@ std::filesystem::path scratch_dir(const std::string& name) {
 }
 
 std::string avmon_binary() {
+  // To run the tests against another build (e.g. the one before a fix).
+  if (const char* other = std::getenv("AVMON_TEST_BINARY"); other && *other) return other;
 #ifdef AVMON_BINARY
   return AVMON_BINARY;
 #else
