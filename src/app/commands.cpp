@@ -111,6 +111,11 @@ std::optional<Ops> try_start_ops(const Config& cfg, NotifierHub& hub, const std:
 
 int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::string& stream, Telemetry* telemetry,
             bool print_expect = false, ProgressOutputs* progress = nullptr) {
+  // SIGHUP (logrotate) re-opens the events file while the hub lives.
+  set_reopen_handler([&hub] { hub.reopen(); });
+  struct Unset {
+    ~Unset() { set_reopen_handler({}); }
+  } unset;
   Monitor monitor(cfg, source, hub, stream);
   if (telemetry) monitor.set_telemetry(telemetry);
   std::optional<ProgressReporter> reporter;

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include "notify/notifier.hpp"
 #include "util/lost_output.hpp"
 
@@ -76,6 +78,18 @@ class JsonLines final : public Notifier {
     if (fd_ == STDOUT_FILENO) std::fflush(stdout);
     if (int err = write_all(line); err != 0)
       LostOutput::global().write_failed("events", "cannot write events to " + path_ + ": " + std::strerror(err), 1);
+  }
+  void reopen() override {
+    if (fd_ < 0 || fd_ == STDOUT_FILENO) return;
+    // Appended: with logrotate's copytruncate the file is still in place.
+    const int fresh = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fresh < 0) {
+      spdlog::error("cannot re-open the events file {}: {}; writing on to the old one", path_, std::strerror(errno));
+      return;
+    }
+    if (::close(fd_) != 0)
+      LostOutput::global().write_failed("events", "closing " + path_ + ": " + std::strerror(errno), 0);
+    fd_ = fresh;
   }
   void close() override {
     if (fd_ < 0) return;

@@ -46,6 +46,8 @@ class Notifier {
   virtual void deliver(const nlohmann::json& event) = 0;
   // Flush and release; called once, after the last event.
   virtual void close() {}
+  // SIGHUP: files are opened again under their names (logrotate moved them).
+  virtual void reopen() {}
   // Queued notifiers only.
   virtual std::shared_ptr<const NotifierCounters> counters() const { return nullptr; }
 };
@@ -73,6 +75,11 @@ class NotifierHub final : public EventSink {
       for (auto& n : notifiers_) n->deliver(event);
     }
     announce_output_failures(event);
+  }
+  void reopen() {
+    std::lock_guard lk(mu_);
+    if (closed_) return;
+    for (auto& n : notifiers_) n->reopen();
   }
   void close() {
     std::lock_guard lk(mu_);
