@@ -49,11 +49,78 @@ TEST(Timeline, ForwardJumpBeyondTheGapLimitIsAbsorbed) {
   EXPECT_TRUE(tl.take_discontinuity());
 }
 
-TEST(Timeline, ForwardStepWithinTheGapLimitIsRealTimeThatPassed) {
+// A forward step within the gap limit is time that passed (a hole in a
+// recording), once the content confirms it: the stream's frames follow the
+// new clock for a second.
+TEST(Timeline, AForwardStepIsRealTimeOnceTheFramesAfterItFollowIt) {
   Timeline tl(1.0, 30.0);
-  tl.map(kVideo, 0.0, kFrame_s);
-  EXPECT_NEAR(tl.map(kVideo, 5.0, kFrame_s), 5.0, 1e-9);
+  for (int i = 0; i < 25; ++i) tl.map(kVideo, i * kFrame_s, kFrame_s);  // 0 .. 1.0
+  // From 6.0 on: placed after the content until a second of it follows.
+  for (int i = 0; i < 24; ++i) EXPECT_NEAR(tl.map(kVideo, 6.0 + i * kFrame_s, kFrame_s), 1.0 + i * kFrame_s, 1e-9);
+  EXPECT_NEAR(tl.map(kVideo, 6.96, kFrame_s), 6.96, 1e-9);
+  EXPECT_NEAR(tl.map(kVideo, 7.0, kFrame_s), 7.0, 1e-9);
   EXPECT_FALSE(tl.take_discontinuity());
+  EXPECT_EQ(tl.unconfirmed_steps(), 0);
+}
+
+TEST(Timeline, AStepThatAudioAndVideoMakeTogetherIsRealAtOnce) {
+  Timeline tl(1.0, 30.0);
+  for (int i = 0; i < 25; ++i) {
+    tl.map(kVideo, i * kFrame_s, kFrame_s);
+    tl.map(kAudio, i * kFrame_s, kFrame_s);
+  }
+  EXPECT_NEAR(tl.map(kVideo, 6.0, kFrame_s), 1.0, 1e-9);  // a claim
+  EXPECT_NEAR(tl.map(kAudio, 6.0, kFrame_s), 6.0, 1e-9);  // the same step: corroborated
+  EXPECT_NEAR(tl.map(kVideo, 6.04, kFrame_s), 6.04, 1e-9);
+  EXPECT_FALSE(tl.take_discontinuity());
+}
+
+// Variable frame rate: a still picture is coded once, and the next picture
+// comes seconds later. The audio, going on all along, shows that the time
+// passed: the picture is placed at its own time at once.
+TEST(Timeline, ASparsePictureAfterAStillIsRealTimeWhenTheAudioHasGotThere) {
+  Timeline tl(1.0, 30.0);
+  const double block_s = 1024 / 48000.0;
+  double audio_s = 0;
+  tl.map(kVideo, 0.0, kFrame_s);
+  for (double v : {3.0, 6.5, 7.0}) {
+    for (; audio_s + block_s <= v; audio_s += block_s) tl.map(kAudio, audio_s, block_s);
+    EXPECT_NEAR(tl.map(kVideo, v, kFrame_s), v, 1e-9) << v;
+  }
+  EXPECT_FALSE(tl.take_discontinuity());
+  EXPECT_EQ(tl.unconfirmed_steps(), 0);
+}
+
+// A corrupted timestamp (a flipped bit): one frame claims 16 s later, the
+// next is back on the old clock. Media time never leaves the content.
+TEST(Timeline, AnOutlierTimestampNeverStretchesMediaTime) {
+  for (int stream : {kVideo, kAudio}) {
+    Timeline tl(1.0, 30.0);
+    const double d = stream == kVideo ? kFrame_s : 1024 / 48000.0;
+    double m = 0;
+    for (int i = 0; i < 100; ++i) {
+      double raw = i == 40 ? 17.165 : i * d;
+      m = tl.map(stream, raw, d);
+      EXPECT_NEAR(m, i * d, 1e-9) << "stream " << stream << " frame " << i;
+    }
+    EXPECT_NEAR(tl.end_s(), 100 * d, 1e-9);
+    EXPECT_FALSE(tl.take_discontinuity());
+    EXPECT_EQ(tl.unconfirmed_steps(), 1);
+  }
+}
+
+// With another stream going on undisturbed, a stream whose timestamps claim
+// a gap for less than a second of its content is placed on its content.
+TEST(Timeline, AShortRunOfShiftedTimestampsInOneStreamIsPlacedOnItsContent) {
+  Timeline tl(1.0, 30.0);
+  double v = 0;
+  for (int i = 0; i < 100; ++i) {
+    double t = i * kFrame_s;
+    tl.map(kAudio, t, kFrame_s);
+    v = tl.map(kVideo, i >= 30 && i < 40 ? t + 2.0 : t, kFrame_s);  // ten frames 2 s late
+    EXPECT_NEAR(v, t, 1e-9) << i;
+  }
+  EXPECT_EQ(tl.unconfirmed_steps(), 1);
 }
 
 TEST(Timeline, AudioAndVideoJumpingTogetherKeepTheirRelationAndReportOneJump) {
