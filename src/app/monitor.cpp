@@ -49,9 +49,11 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
   }
   if (source.live()) SignalLossWatch::declare(*engine_, cfg);
   spdlog::info("{} detectors enabled", slots.size());
+  DispatchLimits limits;
+  limits.max_failures = cfg.pipeline.detector_max_failures;
   dispatcher_ = std::make_unique<Dispatcher>(
       std::move(slots), *engine_, source.live() ? Dispatcher::Mode::DropWhenBehind : Dispatcher::Mode::Lossless,
-      cfg.pipeline.threads, cfg.pipeline.queue_frames);
+      cfg.pipeline.threads, cfg.pipeline.queue_frames, limits);
   if (source.live()) signal_loss_ = std::make_unique<SignalLossWatch>(cfg.input, source, *dispatcher_);
 }
 
@@ -91,6 +93,7 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
       d.processed_video = ss.processed_video;
       d.dropped_video = ss.dropped_video;
       d.media = dispatcher_->slots()[i].media;
+      d.state = detector_state_name(ss.state.load());
       p.detectors.push_back(std::move(d));
     }
     return p;
@@ -167,13 +170,7 @@ std::string Monitor::run() {
   }
   s["format"] = format;
   nlohmann::json detectors = nlohmann::json::object();
-  for (size_t i = 0; i < dispatcher_->slots().size(); ++i) {
-    const auto& ss = dispatcher_->stats(i);
-    detectors[dispatcher_->slots()[i].name] = {{"processed", ss.processed.load()},
-                                               {"dropped", ss.dropped.load()},
-                                               {"errors", ss.errors.load()},
-                                               {"cpu_s", round_ms(ss.cpu_ns.load() / 1e9)}};
-  }
+  for (size_t i = 0; i < dispatcher_->slots().size(); ++i) detectors[dispatcher_->slots()[i].name] = dispatcher_->report(i);
   s["detectors"] = detectors;
   nlohmann::json figures = dispatcher_->summaries();
   dispatcher_->with_engine([&](EventEngine& e) {

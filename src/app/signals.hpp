@@ -8,6 +8,9 @@
 //  - SIGHUP re-opens the events file, for logrotate; the run goes on.
 //  - SIGPIPE and SIGXFSZ are ignored: a closed pipe or a file past its size
 //    limit is a failed write, not a silent death.
+//  - A fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS)
+//    cannot be survived: one line on stderr names the signal and the
+//    detector whose code was running, then the default action (core dump).
 //
 // The handled signals are blocked in every thread and taken by one thread
 // with sigwaitinfo(), so what they do is ordinary code, not a handler's.

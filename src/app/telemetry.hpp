@@ -37,6 +37,7 @@ struct DetectorTelemetry {
   // Of processed and dropped: pictures (the rest are audio blocks).
   std::uint64_t processed_video = 0, dropped_video = 0;
   unsigned media = 0;                  // kVideo | kAudio: what the detector takes
+  std::string state = "ok";            // ok, disabled (dispatcher.hpp)
 };
 
 // Figures the pipeline owns, read on demand through a probe the Monitor sets.

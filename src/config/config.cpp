@@ -170,6 +170,7 @@ struct Builder {
     else if (section == "input" && key == "reconnect_max_delay_s") c.input.reconnect_max_delay_s = dbl();
     else if (section == "pipeline" && key == "threads") c.pipeline.threads = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "pipeline" && key == "queue_frames") c.pipeline.queue_frames = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "pipeline" && key == "detector_max_failures") c.pipeline.detector_max_failures = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "events" && key == "path") c.events_path = str();
     else if (section == "log" && key == "level") c.log_level = str();
     else if (section == "log" && key == "format") c.log_format = str();
@@ -322,7 +323,10 @@ const std::vector<SectionSpec>& core_sections() {
       {"pipeline", "decode and dispatch",
        {{"threads", OptionType::Int, std::int64_t{0}, 0.0, 256.0, "", "detector worker threads (0: one per core)", {}},
         {"queue_frames", OptionType::Int, std::int64_t{16}, 1.0, 10000.0, "frames",
-         "frames in flight per detector; a file waits for a full queue, a live input drops and counts", {}}}},
+         "frames in flight per detector; a file waits for a full queue, a live input drops and counts", {}},
+        {"detector_max_failures", OptionType::Int, std::int64_t{10}, 1.0, 1e9, "calls",
+         "a detector whose calls fail (throw) this many times in a row is disabled for the rest of the run "
+         "(detector_failed)", {}}}},
       {"events", "event lines",
        {{"path", OptionType::String, std::string(), {}, {}, "",
          "JSON-lines file for events, '-' for stdout (or --events)", {}}}},

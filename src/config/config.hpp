@@ -37,6 +37,7 @@ struct InputConfig {
 struct PipelineConfig {
   int threads = 0;                    // detector worker threads; 0 = one per core
   int queue_frames = 16;              // in-flight frames per detector
+  int detector_max_failures = 10;     // failed calls in a row before a detector is disabled
 };
 
 struct DetectorConfig {

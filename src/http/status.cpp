@@ -42,7 +42,8 @@ nlohmann::json render_status(const TelemetrySnapshot& s) {
   nlohmann::json detectors = nlohmann::json::object();
   for (const auto& d : s.pipeline.detectors)
   {
-    detectors[d.name] = {{"processed", d.processed}, {"dropped", d.dropped}, {"errors", d.errors}, {"cpu_s", d.cpu_s}};
+    detectors[d.name] = {{"processed", d.processed}, {"dropped", d.dropped}, {"errors", d.errors}, {"cpu_s", d.cpu_s},
+                         {"state", d.state}};
     if (!d.levels.is_null()) detectors[d.name]["levels"] = d.levels;
   }
   j["detectors"] = detectors;

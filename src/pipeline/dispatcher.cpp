@@ -8,14 +8,24 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "util/time.hpp"
+
 namespace avmon {
 
 namespace {
+
+// Static TLS of the executable: readable from a signal handler.
+constinit thread_local const char* t_detector = nullptr;
 
 std::int64_t thread_cpu_ns() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 struct VectorSink final : ObservationSink {
@@ -28,14 +38,38 @@ int pool_threads(int configured) {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// What a detector threw, for the log and the event.
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 }  // namespace
 
+const char* detector_on_this_thread() noexcept { return t_detector; }
+
+const char* detector_state_name(DetectorState s) {
+  switch (s) {
+    case DetectorState::Ok: return "ok";
+    case DetectorState::Disabled: return "disabled";
+  }
+  return "?";
+}
+
 Dispatcher::Dispatcher(std::vector<DetectorSlot> slots, EventEngine& engine, Mode mode, int threads,
-                       int queue_frames)
+                       int queue_frames, DispatchLimits limits)
     : slots_(std::move(slots)), engine_(engine), mode_(mode), queue_frames_(std::max(1, queue_frames)),
-      inflight_(slots_.size(), 0), pool_(static_cast<size_t>(pool_threads(threads))) {
+      limits_(limits), pool_(static_cast<size_t>(pool_threads(threads))) {
+  // The host's own report, whatever the detector's policy.
+  engine_.add_host_type(kFailedType, {0.0, 0.0, "major"});
   for (size_t i = 0; i < slots_.size(); ++i) {
     stats_.push_back(std::make_unique<SlotStats>());
+    rt_.push_back(std::make_unique<Runtime>());
     published_.push_back(std::make_unique<Published>());
     strands_.push_back(boost::asio::make_strand(pool_.get_executor()));
   }
@@ -54,16 +88,15 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
     seq = next_seq_++;
     batches_.push_back({media_time_s, 0, false, std::vector<std::vector<Observation>>(slots_.size())});
     for (size_t i = 0; i < slots_.size(); ++i) {
-      if (!(slots_[i].media & media)) continue;
-      if (inflight_[i] >= queue_frames_) {
+      if (!(slots_[i].media & media) || rt_[i]->disabled) continue;
+      if (rt_[i]->inflight >= queue_frames_) {
         if (may_drop && mode_ == Mode::DropWhenBehind) {
-          stats_[i]->dropped += static_cast<std::uint64_t>(units);
-          if (media & kVideo) stats_[i]->dropped_video += static_cast<std::uint64_t>(units);
+          count_dropped(i, media, units);
           continue;
         }
-        cv_.wait(lk, [&] { return inflight_[i] < queue_frames_; });
+        cv_.wait(lk, [&] { return rt_[i]->inflight < queue_frames_; });
       }
-      inflight_[i] += units;
+      rt_[i]->inflight += units;
       ++batch(seq).remaining;
       targets.push_back(i);
     }
@@ -71,57 +104,98 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
     flush_locked();
   }
   auto shared_call = std::make_shared<Call>(std::move(call));
-  for (size_t i : targets) {
-    boost::asio::post(strands_[i], [this, i, seq, shared_call, units, media] {
-      VectorSink sink;
-      // Wall time for the latency histogram; the thread's CPU clock for
-      // cpu_s, which must not count time the thread spent preempted.
-      auto t0 = std::chrono::steady_clock::now();
-      const std::int64_t cpu0_ns = thread_cpu_ns();
-      try {
-        (*shared_call)(*slots_[i].detector, sink);
-      } catch (const std::exception& e) {
-        if (stats_[i]->errors++ == 0) spdlog::error("detector {} failed: {}", slots_[i].name, e.what());
-      }
-      auto busy_ns = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
-      stats_[i]->busy_ns += busy_ns;
-      stats_[i]->cpu_ns += static_cast<std::uint64_t>(std::max<std::int64_t>(0, thread_cpu_ns() - cpu0_ns));
-      size_t bucket = 0;
-      while (bucket < kProcessingBucketsS.size() && static_cast<double>(busy_ns) > kProcessingBucketsS[bucket] * 1e9)
-        ++bucket;
-      ++stats_[i]->time_buckets[bucket];
-      stats_[i]->processed += static_cast<std::uint64_t>(units);
-      if (media & kVideo) stats_[i]->processed_video += static_cast<std::uint64_t>(units);
-      if (const std::int64_t every_ns = levels_every_ns_.load(); every_ns > 0) {
-        // Between frames, on the detector's own strand: the only place its
-        // state may be read.
-        Published& p = *published_[i];
-        const std::int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch()).count();
-        if (now_ns >= p.next_ns) {
-          p.next_ns = now_ns + every_ns;
-          nlohmann::json fresh;
-          try {
-            fresh = slots_[i].detector->levels();
-          } catch (const std::exception& e) {
-            if (stats_[i]->errors++ == 0) spdlog::error("detector {} levels() failed: {}", slots_[i].name, e.what());
-          }
-          std::lock_guard lk(p.mu);
-          p.levels = std::move(fresh);
-        }
-      }
-      complete(i, seq, std::move(sink.seen), units);
-    });
+  for (size_t i : targets) post(i, seq, media_time_s, media, shared_call, units);
+}
+
+void Dispatcher::post(size_t slot, std::uint64_t seq, double media_time_s, unsigned media, std::shared_ptr<Call> call,
+                      int units) {
+  boost::asio::post(strands_[slot], [this, slot, seq, media_time_s, media, call = std::move(call), units] {
+    run_call(slot, seq, media_time_s, media, *call, units);
+  });
+}
+
+void Dispatcher::count_dropped(size_t slot, unsigned media, int units) {
+  stats_[slot]->dropped += static_cast<std::uint64_t>(units);
+  if (media & kVideo) stats_[slot]->dropped_video += static_cast<std::uint64_t>(units);
+}
+
+void Dispatcher::run_call(size_t i, std::uint64_t seq, double media_time_s, unsigned media, const Call& call,
+                          int units) {
+  Runtime& rt = *rt_[i];
+  SlotStats& st = *stats_[i];
+  VectorSink sink;
+  // Skipped: the detector was disabled after this was queued.
+  if (rt.disabled) {
+    complete(i, seq, {}, units);
+    return;
   }
+  // Wall time for the latency histogram; the thread's CPU clock for
+  // cpu_s, which must not count time the thread spent preempted.
+  const std::int64_t t0_ns = steady_ns();
+  const std::int64_t cpu0_ns = thread_cpu_ns();
+  t_detector = slots_[i].name.c_str();
+  call(i, sink);
+  t_detector = nullptr;
+  const std::int64_t t1_ns = steady_ns();
+  const auto busy_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, t1_ns - t0_ns));
+  st.busy_ns += busy_ns;
+  st.cpu_ns += static_cast<std::uint64_t>(std::max<std::int64_t>(0, thread_cpu_ns() - cpu0_ns));
+  size_t bucket = 0;
+  while (bucket < kProcessingBucketsS.size() && static_cast<double>(busy_ns) > kProcessingBucketsS[bucket] * 1e9)
+    ++bucket;
+  ++st.time_buckets[bucket];
+  st.processed += static_cast<std::uint64_t>(units);
+  if (media & kVideo) st.processed_video += static_cast<std::uint64_t>(units);
+  if (const std::int64_t every_ns = levels_every_ns_.load(); every_ns > 0 && !rt.disabled) {
+    // Between frames, on the detector's own strand: the only place its
+    // state may be read.
+    Published& p = *published_[i];
+    if (t1_ns >= p.next_ns) {
+      p.next_ns = t1_ns + every_ns;
+      nlohmann::json fresh;
+      guarded(i, "levels", media_time_s, sink, [&] { fresh = slots_[i].detector->levels(); }, false);
+      std::lock_guard lk(p.mu);
+      p.levels = std::move(fresh);
+    }
+  }
+  complete(i, seq, std::move(sink.seen), units);
+}
+
+bool Dispatcher::guarded(size_t i, const char* what, double media_time_s, ObservationSink& sink,
+                         const std::function<void()>& fn, bool success_counts) {
+  Runtime& rt = *rt_[i];
+  if (rt.disabled) return false;
+  std::string error;
+  try {
+    fn();
+    if (success_counts) rt.failures_in_a_row = 0;
+    return true;
+  } catch (...) {
+    error = describe_current_exception();
+  }
+  const std::uint64_t n = ++stats_[i]->errors;
+  if (n == 1) spdlog::error("detector {} failed in {}: {}", slots_[i].name, what, error);
+  if (++rt.failures_in_a_row < limits_.max_failures) return true;
+  rt.disabled = true;
+  stats_[i]->state = DetectorState::Disabled;
+  spdlog::error("detector {} disabled after {} failed calls in a row (last in {}: {})", slots_[i].name,
+                rt.failures_in_a_row, what, error);
+  Observation o;
+  o.type = kFailedType;
+  o.media_time_s = media_time_s;
+  o.active = true;
+  o.score = static_cast<double>(rt.failures_in_a_row);
+  o.details = {{"failures", rt.failures_in_a_row}, {"call", what}, {"error", error}};
+  sink.observe(std::move(o));
+  return false;
 }
 
 void Dispatcher::complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs, int units) {
   std::lock_guard lk(mu_);
+  rt_[slot]->inflight -= units;
   Batch& b = batch(seq);
   b.observations[slot] = std::move(obs);
   --b.remaining;
-  inflight_[slot] -= units;
   flush_locked();
   cv_.notify_all();
 }
@@ -142,7 +216,10 @@ void Dispatcher::flush_locked() {
 
 void Dispatcher::configure(const StreamInfo& info) {
   flush_pending();
-  submit(engine_.clock_s(), kVideo | kAudio, [info](Detector& d, ObservationSink&) { d.configure(info); }, false);
+  const double t = engine_.clock_s();
+  submit(t, kVideo | kAudio, [this, info, t](size_t i, ObservationSink& s) {
+    guarded(i, "configure", t, s, [&] { slots_[i].detector->configure(info); });
+  }, false);
   drain();
 }
 
@@ -154,19 +231,22 @@ void Dispatcher::video(std::shared_ptr<const VideoFrame> frame) {
 }
 
 template <class Item>
-void Dispatcher::submit_batch(std::vector<std::shared_ptr<const Item>>& pending, unsigned media,
+void Dispatcher::submit_batch(std::vector<std::shared_ptr<const Item>>& pending, unsigned media, const char* what,
                               void (Detector::*on_item)(const Item&, ObservationSink&)) {
   if (pending.empty()) return;
   auto items = std::make_shared<std::vector<std::shared_ptr<const Item>>>(std::move(pending));
   pending.clear();
   const double t = items->front()->media_time_s();
   const int n = static_cast<int>(items->size());
-  submit(t, media, [items, on_item](Detector& d, ObservationSink& s) {
-    for (const auto& item : *items) (d.*on_item)(*item, s);
+  submit(t, media, [this, items, on_item, what](size_t i, ObservationSink& s) {
+    Detector& d = *slots_[i].detector;
+    // One by one: a frame that makes the detector throw costs that frame only.
+    for (const auto& item : *items)
+      if (!guarded(i, what, item->media_time_s(), s, [&] { (d.*on_item)(*item, s); })) break;
   }, true, n);
 }
 
-void Dispatcher::flush_video() { submit_batch(pending_video_, kVideo, &Detector::on_video); }
+void Dispatcher::flush_video() { submit_batch(pending_video_, kVideo, "on_video", &Detector::on_video); }
 
 void Dispatcher::audio(std::shared_ptr<const AudioBlock> block) {
   pending_audio_.push_back(std::move(block));
@@ -176,12 +256,13 @@ void Dispatcher::audio(std::shared_ptr<const AudioBlock> block) {
   if (end_s - first.media_time_s() >= kAudioBatchS) flush_audio();
 }
 
-void Dispatcher::flush_audio() { submit_batch(pending_audio_, kAudio, &Detector::on_audio); }
+void Dispatcher::flush_audio() { submit_batch(pending_audio_, kAudio, "on_audio", &Detector::on_audio); }
 
 void Dispatcher::discontinuity(double media_time_s) {
   flush_pending();
-  submit(media_time_s, kVideo | kAudio,
-         [media_time_s](Detector& d, ObservationSink&) { d.on_discontinuity(media_time_s); }, false);
+  submit(media_time_s, kVideo | kAudio, [this, media_time_s](size_t i, ObservationSink& s) {
+    guarded(i, "on_discontinuity", media_time_s, s, [&] { slots_[i].detector->on_discontinuity(media_time_s); });
+  }, false);
 }
 
 void Dispatcher::drain() {
@@ -192,8 +273,9 @@ void Dispatcher::drain() {
 
 void Dispatcher::finish(double end_media_time_s) {
   flush_pending();
-  submit(end_media_time_s, kVideo | kAudio,
-         [end_media_time_s](Detector& d, ObservationSink& s) { d.finish(end_media_time_s, s); }, false);
+  submit(end_media_time_s, kVideo | kAudio, [this, end_media_time_s](size_t i, ObservationSink& s) {
+    guarded(i, "finish", end_media_time_s, s, [&] { slots_[i].detector->finish(end_media_time_s, s); });
+  }, false);
   drain();
   std::lock_guard lk(mu_);
   engine_.finish(end_media_time_s);
@@ -204,11 +286,25 @@ nlohmann::json Dispatcher::summaries() {
   // Every strand is idle after drain(); the mutex orders their writes before these reads.
   std::lock_guard lk(mu_);
   nlohmann::json all = nlohmann::json::object();
-  for (const auto& s : slots_) {
-    nlohmann::json j = s.detector->summary();
-    if (j.is_object()) all.update(j, true);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    try {
+      nlohmann::json j = slots_[i].detector->summary();
+      if (j.is_object()) all.update(j, true);
+    } catch (...) {
+      ++stats_[i]->errors;
+      spdlog::error("detector {} failed in summary: {}", slots_[i].name, describe_current_exception());
+    }
   }
   return all;
+}
+
+nlohmann::json Dispatcher::report(size_t i) const {
+  const SlotStats& st = *stats_[i];
+  return {{"processed", st.processed.load()},
+          {"dropped", st.dropped.load()},
+          {"errors", st.errors.load()},
+          {"cpu_s", round_ms(static_cast<double>(st.cpu_ns.load()) / 1e9)},
+          {"state", detector_state_name(st.state.load())}};
 }
 
 void Dispatcher::publish_levels(double every_s) {

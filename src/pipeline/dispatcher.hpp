@@ -7,6 +7,10 @@
 // Observations come back out of order across detectors; a reorder buffer
 // hands them to the event engine in frame order, detectors in name order, so
 // the events of a file are the same on every run.
+//
+// Whatever a detector throws is caught at this boundary; after
+// DispatchLimits::max_failures failed calls in a row it is disabled
+// (detector_failed) and called no more.
 #pragma once
 
 #include <array>
@@ -43,23 +47,41 @@ inline constexpr std::array<double, 16> kProcessingBucketsS = {0.00001, 0.000025
                                                                0.001,   0.0025,   0.005,   0.01,   0.025,   0.05,
                                                                0.1,     0.25,     0.5,     1.0};
 
+enum class DetectorState : int {
+  Ok,
+  Disabled,  // failed max_failures calls in a row; called no more
+};
+const char* detector_state_name(DetectorState s);
+
 struct SlotStats {
   std::atomic<std::uint64_t> processed{0};      // pictures and audio blocks
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::uint64_t> processed_video{0};  // of which pictures (the rest are audio blocks)
   std::atomic<std::uint64_t> dropped_video{0};
-  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> errors{0};   // calls that threw (anything)
   std::atomic<std::uint64_t> busy_ns{0};  // wall time of the calls (the histogram's sum)
   std::atomic<std::uint64_t> cpu_ns{0};   // CPU time of the calls (the strand thread's clock)
   // Calls per processing-time bucket (kProcessingBucketsS, then +Inf); not cumulative.
   std::array<std::atomic<std::uint64_t>, kProcessingBucketsS.size() + 1> time_buckets{};
+  std::atomic<DetectorState> state{DetectorState::Ok};
 };
+
+struct DispatchLimits {
+  int max_failures = 10;        // failed calls in a row after which a detector is disabled
+};
+
+// The detector whose code runs on this thread (null: none); read by the
+// fatal-signal report, so a crash names the detector that caused it.
+const char* detector_on_this_thread() noexcept;
 
 class Dispatcher {
  public:
   enum class Mode { Lossless, DropWhenBehind };
+  // The defect type the dispatcher reports about a detector (detector = its name).
+  static constexpr const char* kFailedType = "detector_failed";
 
-  Dispatcher(std::vector<DetectorSlot> slots, EventEngine& engine, Mode mode, int threads, int queue_frames);
+  Dispatcher(std::vector<DetectorSlot> slots, EventEngine& engine, Mode mode, int threads, int queue_frames,
+             DispatchLimits limits = {});
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -87,23 +109,44 @@ class Dispatcher {
 
   const std::vector<DetectorSlot>& slots() const { return slots_; }
   const SlotStats& stats(size_t slot) const { return *stats_[slot]; }
+  // One detector's figures for stream.summary: counts, cpu_s, state.
+  nlohmann::json report(size_t slot) const;
   void set_mode(Mode m) { mode_ = m; }
 
  private:
-  using Call = std::function<void(Detector&, ObservationSink&)>;
+  // One detector's work: runs on its strand; reports through the sink.
+  using Call = std::function<void(size_t slot, ObservationSink& sink)>;
   struct Batch {
     double media_time_s = 0;
     int remaining = 0;
     bool sealed = false;  // every target has been counted in `remaining`
     std::vector<std::vector<Observation>> observations;  // per slot
   };
+  // Per-slot dispatch state; under mu_ unless marked.
+  struct Runtime {
+    int inflight = 0;                         // units (frames or blocks) posted, not done
+    std::atomic<bool> disabled{false};
+    int failures_in_a_row = 0;                // strand only
+  };
 
   // `units`: frames or blocks in the call, for the processed/dropped counts
-  // and the in-flight bound.
+  // and the in-flight bound. `may_drop`: frames (a live input may drop
+  // them), as opposed to configure/discontinuity/finish.
   void submit(double media_time_s, unsigned media, Call call, bool may_drop, int units = 1);
+  void post(size_t slot, std::uint64_t seq, double media_time_s, unsigned media, std::shared_ptr<Call> call,
+            int units);
+  void run_call(size_t slot, std::uint64_t seq, double media_time_s, unsigned media, const Call& call, int units);
+  // Counts `units` frames or blocks of `media` as dropped for `slot`.
+  void count_dropped(size_t slot, unsigned media, int units);
+  // Runs one detector call, catching anything it throws; false once the
+  // detector is disabled (then a detector_failed observation is in `sink`).
+  // `success_counts`: a success ends a run of failures (not so for levels(),
+  // which is called too rarely to vouch for the analysis).
+  bool guarded(size_t slot, const char* what, double media_time_s, ObservationSink& sink,
+               const std::function<void()>& fn, bool success_counts = true);
   // Hands the pending frames or blocks to their detectors as one call.
   template <class Item>
-  void submit_batch(std::vector<std::shared_ptr<const Item>>& pending, unsigned media,
+  void submit_batch(std::vector<std::shared_ptr<const Item>>& pending, unsigned media, const char* what,
                     void (Detector::*on_item)(const Item&, ObservationSink&));
   void flush_audio();
   void flush_video();
@@ -117,6 +160,7 @@ class Dispatcher {
 
   std::vector<DetectorSlot> slots_;
   std::vector<std::unique_ptr<SlotStats>> stats_;
+  std::vector<std::unique_ptr<Runtime>> rt_;
   struct Published {
     mutable std::mutex mu;
     nlohmann::json levels;
@@ -127,12 +171,12 @@ class Dispatcher {
   EventEngine& engine_;
   std::atomic<Mode> mode_;
   int queue_frames_;
+  DispatchLimits limits_;
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Batch> batches_;
+  std::deque<Batch> batches_;  // the reorder buffer
   std::uint64_t base_seq_ = 0, next_seq_ = 0;
-  std::vector<int> inflight_;
 
   // Audio comes in small blocks (AAC: 21 ms); handing each to every audio
   // detector separately costs more in wake-ups than the analysis itself, so

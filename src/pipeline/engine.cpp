@@ -36,6 +36,10 @@ void EventEngine::add_detector(const std::string& detector, const DefectPolicy& 
       if (own != suppressed) suppressors_[suppressed].insert(own);
 }
 
+void EventEngine::add_host_type(const std::string& type, const DefectPolicy& policy) {
+  host_policies_[type] = policy;
+}
+
 EventEngine::Track& EventEngine::track(const std::string& detector, const Observation& obs) {
   Key key{detector, obs.type, obs.channel};
   auto it = tracks_.find(key);
@@ -44,9 +48,13 @@ EventEngine::Track& EventEngine::track(const std::string& detector, const Observ
     t.detector = detector;
     t.type = obs.type;
     t.channel = obs.channel;
-    auto p = policies_.find(detector);
-    if (p == policies_.end()) p = policies_.emplace(detector, DefectPolicy{}).first;
-    t.policy = &p->second;
+    if (auto h = host_policies_.find(obs.type); h != host_policies_.end()) {
+      t.policy = &h->second;
+    } else {
+      auto p = policies_.find(detector);
+      if (p == policies_.end()) p = policies_.emplace(detector, DefectPolicy{}).first;
+      t.policy = &p->second;
+    }
     it = tracks_.emplace(key, std::move(t)).first;
   }
   return it->second;

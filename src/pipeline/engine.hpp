@@ -44,6 +44,9 @@ class EventEngine {
   // Declares a detector's policy and which types its incidents suppress.
   void add_detector(const std::string& detector, const DefectPolicy& policy,
                     const std::vector<std::string>& types, const std::vector<std::string>& suppresses);
+  // A type the host reports about a detector (e.g. detector_failed): its own
+  // policy whatever the detector's.
+  void add_host_type(const std::string& type, const DefectPolicy& policy);
 
   void observe(const std::string& detector, const Observation& obs);
   // The media clock moved on (after each frame or block): start and end
@@ -99,6 +102,7 @@ class EventEngine {
   std::uint64_t sequence_ = 0;
   double clock_s_ = 0;
   std::map<std::string, DefectPolicy> policies_;            // by detector
+  std::map<std::string, DefectPolicy> host_policies_;       // by host type
   std::map<std::string, std::set<std::string>> suppressors_;  // suppressed type -> suppressor types
   std::map<Key, Track> tracks_;
   std::map<std::string, std::uint64_t> counts_;             // defects started, by type
