@@ -43,6 +43,7 @@ class Alertmanager final : public Transport {
       : url_(parse_http_url(trim(url) + "/api/v2/alerts")), resend_s_(resend_interval_s), timeout_s_(timeout_s),
         ca_file_(ca_file) {}
   std::string name() const override { return "alertmanager"; }
+  void cancel() override { cancel_.cancel(); }
 
   SendResult send(const Delivery& d) override {
     std::string kind = d.event.value("kind", "");
@@ -79,7 +80,7 @@ class Alertmanager final : public Transport {
   }
 
   SendResult post(const nlohmann::json& alerts) {
-    HttpReply r = http_post(url_, {}, to_json_text(alerts), timeout_s_, ca_file_);
+    HttpReply r = http_post(url_, {}, to_json_text(alerts), timeout_s_, ca_file_, &cancel_);
     if (r.status == 0) return SendResult::retry(r.error);
     if (r.status >= 200 && r.status < 300) return SendResult::ok();
     std::string what = "alertmanager answered " + std::to_string(r.status) + ": " + r.body.substr(0, 200);
@@ -90,6 +91,7 @@ class Alertmanager final : public Transport {
   HttpUrl url_;
   double resend_s_, timeout_s_;
   std::string ca_file_;
+  HttpCancel cancel_;
   std::map<std::string, nlohmann::json> firing_;  // by labels
   std::chrono::steady_clock::time_point last_resend_{};
 };

@@ -13,8 +13,9 @@ void add_configured_notifiers(NotifierHub& hub, const NotifiersConfig& cfg, cons
   q.max_backoff_s = cfg.max_backoff_s;
   q.drain_timeout_s = cfg.drain_timeout_s;
   q.spool_dir = cfg.spool_dir;
-  auto add = [&](const char* key, auto make) {
+  auto add = [&](const char* key, double attempt_timeout_s, auto make) {
     try {
+      q.attempt_timeout_s = attempt_timeout_s;
       hub.add(make_queued_notifier(make(), q));
       spdlog::info("notifier {} enabled{}", key, q.spool_dir.empty() ? "" : " (spool " + q.spool_dir + ")");
     } catch (const std::exception& e) {
@@ -22,14 +23,14 @@ void add_configured_notifiers(NotifierHub& hub, const NotifiersConfig& cfg, cons
     }
   };
   if (!cfg.webhook.url.empty())
-    add("webhook", [&] { return make_webhook_transport(cfg.webhook.url, cfg.webhook.secret, cfg.webhook.timeout_s, cfg.ca_file); });
+    add("webhook", cfg.webhook.timeout_s, [&] { return make_webhook_transport(cfg.webhook.url, cfg.webhook.secret, cfg.webhook.timeout_s, cfg.ca_file); });
   if (!cfg.alertmanager.url.empty())
-    add("alertmanager", [&] {
+    add("alertmanager", cfg.alertmanager.timeout_s, [&] {
       return make_alertmanager_transport(cfg.alertmanager.url, cfg.alertmanager.resend_interval_s,
                                          cfg.alertmanager.timeout_s, cfg.ca_file);
     });
   if (!cfg.mqtt.host.empty())
-    add("mqtt", [&] {
+    add("mqtt", MqttOptions{}.timeout_s, [&] {
       MqttOptions m;
       m.host = cfg.mqtt.host;
       m.port = cfg.mqtt.port;

@@ -86,8 +86,34 @@ HttpReply reply_from(const Response& res) {
 
 }  // namespace http_client
 
+void HttpCancel::cancel() {
+  std::lock_guard lk(mu_);
+  cancelled_ = true;
+  if (running_) running_->stop();  // thread-safe; run() returns at once
+}
+
+bool HttpCancel::cancelled() const {
+  std::lock_guard lk(mu_);
+  return cancelled_;
+}
+
+bool HttpCancel::begin(asio::io_context& ioc) {
+  // Under the lock: a cancel() cannot fall between this check and the
+  // restart, which would clear its stop().
+  std::lock_guard lk(mu_);
+  if (cancelled_) return false;
+  ioc.restart();
+  running_ = &ioc;
+  return true;
+}
+
+void HttpCancel::done() {
+  std::lock_guard lk(mu_);
+  running_ = nullptr;
+}
+
 HttpReply http_post(const HttpUrl& url, const std::map<std::string, std::string>& headers, const std::string& body,
-                    double timeout_s, const std::string& ca_file) {
+                    double timeout_s, const std::string& ca_file, HttpCancel* cancel) {
   HttpReply reply;
   try {
     asio::io_context ioc;
@@ -100,7 +126,7 @@ HttpReply http_post(const HttpUrl& url, const std::map<std::string, std::string>
     }
     std::string request = request_bytes(url, headers, body);
     http_client::Exchange x{url, endpoints, request,
-                            std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000))};
+                            std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000)), cancel};
     return url.tls ? http_client::exchange_tls(ioc, x, ca_file) : http_client::exchange_plain(ioc, x);
   } catch (const std::exception& e) {
     reply.status = 0;

@@ -3,9 +3,32 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <string>
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace avmon {
+
+// Aborts http_post() from another thread (the notifier's exit deadline): the
+// post in progress returns at once with no answer, and so does every later
+// one given the same HttpCancel.
+class HttpCancel {
+ public:
+  void cancel();
+  bool cancelled() const;
+  // For http_post: the exchange about to run its event loop on `ioc` (false:
+  // cancelled already); done() when it has returned.
+  bool begin(boost::asio::io_context& ioc);
+  void done();
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  boost::asio::io_context* running_ = nullptr;
+};
 
 struct HttpUrl {
   std::string host, port, target;  // target: path and query
@@ -24,6 +47,6 @@ struct HttpReply {
 // https verifies the server's certificate and name against the system's
 // trust store, or against `ca_file` (PEM) when given.
 HttpReply http_post(const HttpUrl& url, const std::map<std::string, std::string>& headers, const std::string& body,
-                    double timeout_s, const std::string& ca_file = "");
+                    double timeout_s, const std::string& ca_file = "", HttpCancel* cancel = nullptr);
 
 }  // namespace avmon

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -26,13 +27,23 @@ struct Exchange {
   const Endpoints& endpoints;
   const std::string& request;
   std::chrono::milliseconds timeout;
+  HttpCancel* cancel = nullptr;
 };
 
 // Runs the queued asynchronous operations to completion: the stream's
-// deadline (expires_after) then bounds each of them.
-inline void run(boost::asio::io_context& ioc) {
-  ioc.restart();
+// deadline (expires_after) then bounds each of them, and x.cancel may end
+// them early (then this throws).
+inline void run(boost::asio::io_context& ioc, const Exchange& x) {
+  if (x.cancel) {
+    if (!x.cancel->begin(ioc)) throw std::runtime_error("cancelled");
+  } else {
+    ioc.restart();
+  }
   ioc.run();
+  if (x.cancel) {
+    x.cancel->done();
+    if (x.cancel->cancelled()) throw std::runtime_error("cancelled");
+  }
 }
 
 // The reply for a parsed response (status, body, Retry-After).

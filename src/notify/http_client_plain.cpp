@@ -15,13 +15,13 @@ HttpReply exchange_plain(boost::asio::io_context& ioc, const Exchange& x) {
   beast::tcp_stream stream(ioc);
   stream.expires_after(x.timeout);  // one deadline for the whole attempt
   stream.async_connect(x.endpoints, [&](beast::error_code e, const auto&) { ec = e; });
-  run(ioc);
+  run(ioc, x);
   if (ec) {
     reply.error = "connect " + x.url.host + ":" + x.url.port + ": " + ec.message();
     return reply;
   }
   boost::asio::async_write(stream, boost::asio::buffer(x.request), [&](beast::error_code e, std::size_t) { ec = e; });
-  run(ioc);
+  run(ioc, x);
   if (ec) {
     reply.error = "send: " + ec.message();
     return reply;
@@ -29,7 +29,7 @@ HttpReply exchange_plain(boost::asio::io_context& ioc, const Exchange& x) {
   beast::flat_buffer buffer;
   Response res;
   beast::http::async_read(stream, buffer, res, [&](beast::error_code e, std::size_t) { ec = e; });
-  run(ioc);
+  run(ioc, x);
   if (ec) {
     reply.error = "receive: " + ec.message();
     return reply;

@@ -27,19 +27,19 @@ HttpReply exchange_tls(asio::io_context& ioc, const Exchange& x, const std::stri
   auto& tcp = beast::get_lowest_layer(stream);
   tcp.expires_after(x.timeout);
   tcp.async_connect(x.endpoints, [&](beast::error_code e, const auto&) { ec = e; });
-  run(ioc);
+  run(ioc, x);
   if (ec) {
     reply.error = "connect " + x.url.host + ":" + x.url.port + ": " + ec.message();
     return reply;
   }
   stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
-  run(ioc);
+  run(ioc, x);
   if (ec) {
     reply.error = "TLS handshake with " + x.url.host + ": " + ec.message();
     return reply;
   }
   asio::async_write(stream, asio::buffer(x.request), [&](beast::error_code e, std::size_t) { ec = e; });
-  run(ioc);
+  run(ioc, x);
   if (ec) {
     reply.error = "send: " + ec.message();
     return reply;
@@ -47,7 +47,7 @@ HttpReply exchange_tls(asio::io_context& ioc, const Exchange& x, const std::stri
   beast::flat_buffer buffer;
   Response res;
   beast::http::async_read(stream, buffer, res, [&](beast::error_code e, std::size_t) { ec = e; });
-  run(ioc);
+  run(ioc, x);
   if (ec) {
     reply.error = "receive: " + ec.message();
     return reply;
@@ -55,7 +55,8 @@ HttpReply exchange_tls(asio::io_context& ioc, const Exchange& x, const std::stri
   reply = reply_from(res);
   tcp.expires_after(std::chrono::seconds(1));
   stream.async_shutdown([](beast::error_code) {});
-  run(ioc);
+  // Bounded by its own second; the answer is in, a cancel must not lose it.
+  run(ioc, Exchange{x.url, x.endpoints, x.request, x.timeout, nullptr});
   return reply;
 }
 

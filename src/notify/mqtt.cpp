@@ -74,17 +74,25 @@ class Mqtt final : public Transport {
   SendResult send(const Delivery& d) override {
     std::string body = event_line(d.event);
     std::unique_lock lk(mu_);
-    if (!connected_ && !cv_.wait_for(lk, std::chrono::seconds(1), [&] { return connected_; }))
-      return SendResult::retry("not connected to " + opts_.host + ":" + std::to_string(opts_.port));
+    cv_.wait_for(lk, std::chrono::seconds(1), [&] { return connected_ || cancelled_; });
+    if (cancelled_) return SendResult::retry("cancelled");
+    if (!connected_) return SendResult::retry("not connected to " + opts_.host + ":" + std::to_string(opts_.port));
     lk.unlock();
     int mid = 0;
     int rc = mosquitto_publish(mosq_, &mid, events_topic_.c_str(), static_cast<int>(body.size()), body.data(), 1, false);
     if (rc != MOSQ_ERR_SUCCESS) return SendResult::retry(std::string("publish: ") + mosquitto_strerror(rc));
     lk.lock();
-    bool acked = cv_.wait_for(lk, std::chrono::duration<double>(opts_.timeout_s), [&] { return acked_.count(mid) > 0; });
-    acked_.erase(mid);
-    if (!acked) return SendResult::retry("no PUBACK within " + human_number(opts_.timeout_s) + " s");
+    cv_.wait_for(lk, std::chrono::duration<double>(opts_.timeout_s), [&] { return acked_.count(mid) > 0 || cancelled_; });
+    const bool acked = acked_.erase(mid) > 0;
+    if (!acked)
+      return SendResult::retry(cancelled_ ? "cancelled" : "no PUBACK within " + human_number(opts_.timeout_s) + " s");
     return SendResult::ok();
+  }
+
+  void cancel() override {
+    std::lock_guard lk(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
   }
 
   void stop() override {
@@ -93,7 +101,7 @@ class Mqtt final : public Transport {
     if (mosquitto_publish(mosq_, &mid, status_topic_.c_str(), sizeof offline - 1, offline, 1, true) ==
         MOSQ_ERR_SUCCESS) {
       std::unique_lock lk(mu_);
-      cv_.wait_for(lk, std::chrono::seconds(2), [&] { return acked_.count(mid) > 0; });
+      cv_.wait_for(lk, std::chrono::seconds(2), [&] { return acked_.count(mid) > 0 || cancelled_; });
     }
     mosquitto_disconnect(mosq_);
   }
@@ -128,6 +136,7 @@ class Mqtt final : public Transport {
   std::mutex mu_;
   std::condition_variable cv_;
   bool connected_ = false;
+  bool cancelled_ = false;  // the exit deadline passed: stop waiting
   std::set<int> acked_;
 };
 

@@ -36,7 +36,11 @@ struct NotifierCounters {
   std::atomic<std::uint64_t> rejected{0};     // the receiver refused the event for good (4xx)
   std::atomic<std::uint64_t> spooled{0};      // written to the spool
   std::atomic<bool> disabled{false};          // the receiver said 410 Gone
-  std::atomic<std::int64_t> heartbeat_ms{0};  // steady clock of the worker's last wake-up
+  // Steady clock until which the worker is known to be alive: its last
+  // wake-up, or while it is inside a send (bounded by the transport's own
+  // timeout), the end of that bound. /healthz reads it: a worker waiting on
+  // a slow receiver is not wedged.
+  std::atomic<std::int64_t> heartbeat_ms{0};
 };
 
 class Notifier {
@@ -44,6 +48,9 @@ class Notifier {
   virtual ~Notifier() = default;
   virtual std::string name() const = 0;
   virtual void deliver(const nlohmann::json& event) = 0;
+  // Starts closing without waiting (a queued notifier's drain deadline runs
+  // from here), so that notifiers drain side by side.
+  virtual void begin_close() {}
   // Flush and release; called once, after the last event.
   virtual void close() {}
   // SIGHUP: files are opened again under their names (logrotate moved them).
@@ -85,6 +92,8 @@ class NotifierHub final : public EventSink {
     std::lock_guard lk(mu_);
     if (closed_) return;
     closed_ = true;
+    // One drain deadline for all: the exit waits for the slowest, not the sum.
+    for (auto& n : notifiers_) n->begin_close();
     for (auto& n : notifiers_) n->close();
   }
   std::vector<std::pair<std::string, std::shared_ptr<const NotifierCounters>>> counters() {
@@ -168,6 +177,10 @@ class Transport {
   virtual void idle() {}
   // Called once on the worker thread after the last send.
   virtual void stop() {}
+  // From another thread when the exit deadline has passed: a send(), idle()
+  // or stop() in progress returns promptly (send() with a retry), and so do
+  // later ones.
+  virtual void cancel() {}
 };
 
 struct QueueOptions {
@@ -175,6 +188,7 @@ struct QueueOptions {
   double initial_backoff_s = 0.5;
   double max_backoff_s = 30;
   double drain_timeout_s = 10;   // at exit, how long to keep trying before giving up (or leaving it to the spool)
+  double attempt_timeout_s = 10; // the transport's bound on one send (for liveness)
   std::string spool_dir;         // empty: no spool
 };
 

@@ -125,14 +125,31 @@ class QueuedNotifier final : public Notifier {
     cv_.notify_all();
   }
 
+  void begin_close() override {
+    std::lock_guard lk(mu_);
+    if (closing_) return;
+    closing_ = true;
+    close_deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(opts_.drain_timeout_s));
+    cv_.notify_all();
+  }
+
   void close() override {
+    begin_close();
     {
       std::lock_guard lk(mu_);
-      if (closing_) return;
-      closing_ = true;
-      close_deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(opts_.drain_timeout_s));
-      cv_.notify_all();
+      if (closed_) return;
+      closed_ = true;
+    }
+    // The worker delivers until the deadline; a send still in progress then
+    // (a receiver that accepted and never answers) is cancelled, so that the
+    // exit never waits for a transport's own, possibly long, timeout.
+    {
+      std::unique_lock lk(mu_);
+      if (!done_cv_.wait_until(lk, close_deadline_, [&] { return worker_done_; })) {
+        lk.unlock();
+        transport_->cancel();
+      }
     }
     if (worker_.joinable()) worker_.join();
   }
@@ -246,6 +263,7 @@ class QueuedNotifier final : public Notifier {
       if (now >= next_idle) {
         next_idle = now + std::chrono::seconds(1);
         lk.unlock();
+        busy_for_attempt();
         transport_->idle();
         lk.lock();
         continue;
@@ -260,10 +278,13 @@ class QueuedNotifier final : public Notifier {
       d.attempt = attempt_;
       lk.unlock();
       SendResult r;
+      busy_for_attempt();
       try {
         r = transport_->send(d);
       } catch (const std::exception& e) {
         r = SendResult::retry(e.what());
+      } catch (...) {
+        r = SendResult::retry("unknown exception");
       }
       lk.lock();
       switch (r.outcome) {
@@ -287,7 +308,7 @@ class QueuedNotifier final : public Notifier {
         case SendResult::Outcome::Retry: {
           ++counters_->retries;
           double wait_s = r.retry_after_s >= 0 ? std::min(r.retry_after_s, 3600.0) : backoff_s();
-          if (attempt_ == 1 || attempt_ % 10 == 0)
+          if ((attempt_ == 1 || attempt_ % 10 == 0) && !(closing_ && Clock::now() >= close_deadline_))
             spdlog::warn("notifier {}: attempt {} for {} failed ({}); retrying in {} s", name_, attempt_, d.id,
                          r.detail, human_number(wait_s, 1));
           ++attempt_;
@@ -318,7 +339,17 @@ class QueuedNotifier final : public Notifier {
       }
     }
     lk.unlock();
+    busy_for_attempt();
     transport_->stop();
+    lk.lock();
+    worker_done_ = true;
+    done_cv_.notify_all();
+  }
+
+  // Liveness while the worker waits inside the transport: alive until the
+  // transport's own bound for the call (plus a margin) has passed.
+  void busy_for_attempt() {
+    counters_->heartbeat_ms = steady_ms() + static_cast<std::int64_t>((opts_.attempt_timeout_s + 5) * 1000);
   }
 
   std::unique_ptr<Transport> transport_;
@@ -336,6 +367,9 @@ class QueuedNotifier final : public Notifier {
   bool spilled_ = false;
   bool closing_ = false;
   Clock::time_point close_deadline_{};
+  bool closed_ = false;      // close() ran (or runs)
+  bool worker_done_ = false;
+  std::condition_variable done_cv_;
   Clock::time_point retry_at_{};
   int attempt_ = 1;
   std::mt19937_64 rng_;

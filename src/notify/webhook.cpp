@@ -48,6 +48,7 @@ class Webhook final : public Transport {
     if (!secret_.empty()) secret_key(secret_);  // fails early on a malformed secret
   }
   std::string name() const override { return "webhook"; }
+  void cancel() override { cancel_.cancel(); }
 
   SendResult send(const Delivery& d) override {
     std::string body = event_line(d.event);
@@ -55,7 +56,7 @@ class Webhook final : public Transport {
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     std::map<std::string, std::string> headers = {{"webhook-id", d.id}, {"webhook-timestamp", ts}};
     if (!secret_.empty()) headers["webhook-signature"] = webhook_signature(secret_, d.id, ts, body);
-    HttpReply r = http_post(url_, headers, body, timeout_s_, ca_file_);
+    HttpReply r = http_post(url_, headers, body, timeout_s_, ca_file_, &cancel_);
     if (r.status == 0) return SendResult::retry(r.error);
     if (r.status >= 200 && r.status < 300) return SendResult::ok();
     std::string what = url_text_ + " answered " + std::to_string(r.status);
@@ -70,6 +71,7 @@ class Webhook final : public Transport {
   std::string secret_;
   double timeout_s_;
   std::string ca_file_;
+  HttpCancel cancel_;
 };
 
 }  // namespace

@@ -134,6 +134,56 @@ TEST(NotifyQueue, EnqueueNeverBlocksAndOverflowDropsTheOldest) {
   EXPECT_EQ(s->delivered.back(), "e9999_defect_start");
 }
 
+// A receiver that accepted and never answers: the send waits until cancelled.
+class HungTransport final : public Transport {
+ public:
+  std::string name() const override { return "hung"; }
+  SendResult send(const Delivery&) override {
+    std::unique_lock lk(mu_);
+    sending_ = true;
+    cv_.notify_all();
+    cv_.wait(lk, [&] { return cancelled_; });
+    return SendResult::retry("cancelled");
+  }
+  void cancel() override {
+    std::lock_guard lk(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+  void wait_sending() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return sending_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool sending_ = false, cancelled_ = false;
+};
+
+TEST(NotifyQueue, CloseCancelsTheAttemptInFlightAtTheDrainDeadline) {
+  auto t = std::make_unique<HungTransport>();
+  HungTransport* hung = t.get();
+  QueueOptions q = fast_queue();
+  q.drain_timeout_s = 0.3;
+  q.attempt_timeout_s = 600;  // what the transport would wait by itself
+  auto n = make_queued_notifier(std::move(t), q);
+  n->deliver(defect("a"));
+  n->deliver(defect("b"));
+  hung->wait_sending();
+  // Inside a bounded send, the worker is alive for liveness, however long
+  // the send has taken so far.
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch()).count();
+  EXPECT_GT(n->counters()->heartbeat_ms.load(), now_ms + 500 * 1000);
+  auto t0 = std::chrono::steady_clock::now();
+  n->close();
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(took, 0.25);
+  EXPECT_LT(took, 3.0);  // 0.3 s and the cancel, with room for a loaded machine
+  EXPECT_EQ(n->counters()->dropped, 2u) << "not delivered, counted";
+}
+
 TEST(NotifyQueue, TheSpoolKeepsUndeliveredEventsAcrossARestart) {
   auto dir = test::scratch_dir("spool-unit");
   QueueOptions q = fast_queue();
@@ -150,10 +200,10 @@ TEST(NotifyQueue, TheSpoolKeepsUndeliveredEventsAcrossARestart) {
     EXPECT_EQ(n->counters()->dropped, 0u);
   }
   auto s = std::make_shared<FakeState>();
+  q.drain_timeout_s = 5;  // the options are taken at construction
   auto n = make_queued_notifier(std::make_unique<FakeTransport>(s), q);
   EXPECT_EQ(n->counters()->depth, 5u);
   n->deliver(defect("e5"));
-  q.drain_timeout_s = 5;
   n->close();
   std::vector<std::string> want;
   for (int i = 0; i < 6; ++i) want.push_back("e" + std::to_string(i) + "_defect_start");
