@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <iostream>
@@ -141,16 +142,26 @@ int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::strin
   if (print_expect) std::cout << expect::expect_yaml(monitor.summary().value("format", nlohmann::json::object()));
   hub.close();
   hub.set_decorator({});
+  int status = exit_status::kOk;
   if (source.stats().video_frames == 0 && source.stats().audio_blocks == 0 && reason != "stopped") {
     spdlog::error("{}: no audio or video could be decoded ({})", redact_url(cfg.input.url), reason);
-    return exit_status::kInput;
-  }
-  if (std::uint64_t lost = LostOutput::global().total_events_lost(); lost > 0) {
+    status = exit_status::kInput;
+  } else if (std::uint64_t lost = LostOutput::global().total_events_lost(); lost > 0) {
     spdlog::error("finished: {}; but {} event(s) could not be written (see the errors above)", reason, lost);
-    return exit_status::kOutputLost;
+    status = exit_status::kOutputLost;
+  } else {
+    spdlog::info("finished: {}", reason);
   }
-  spdlog::info("finished: {}", reason);
-  return exit_status::kOk;
+  if (monitor.abandoned_detectors()) {
+    // A detector is still inside a call that may never return: unloading
+    // its plugin or destroying its state under it would crash. Everything
+    // is written and delivered by now; end here.
+    spdlog::warn("exiting without waiting for the abandoned detector(s)");
+    spdlog::default_logger()->flush();
+    std::fflush(nullptr);
+    std::_Exit(status);
+  }
+  return status;
 }
 
 }  // namespace

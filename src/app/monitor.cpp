@@ -51,6 +51,9 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
   spdlog::info("{} detectors enabled", slots.size());
   DispatchLimits limits;
   limits.max_failures = cfg.pipeline.detector_max_failures;
+  limits.lag_warn_s = cfg.pipeline.lag_warn_s;
+  limits.max_lag_s = cfg.pipeline.max_lag_s;
+  limits.drain_timeout_s = cfg.pipeline.drain_timeout_s;
   dispatcher_ = std::make_unique<Dispatcher>(
       std::move(slots), *engine_, source.live() ? Dispatcher::Mode::DropWhenBehind : Dispatcher::Mode::Lossless,
       cfg.pipeline.threads, cfg.pipeline.queue_frames, limits);
@@ -59,6 +62,13 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
 
 Monitor::~Monitor() {
   if (telemetry_) telemetry_->set_probe({});  // the probe reads this monitor's parts
+  // A detector still in a call when the input ended may never return: its
+  // dispatcher (and the detector) must outlive it, so they are left to the
+  // end of the process, which then exits without unloading anything.
+  if (dispatcher_ && dispatcher_->abandoned()) {
+    signal_loss_.reset();
+    static_cast<void>(dispatcher_.release());
+  }
 }
 
 void Monitor::set_telemetry(Telemetry* telemetry) {
@@ -94,6 +104,7 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
       d.dropped_video = ss.dropped_video;
       d.media = dispatcher_->slots()[i].media;
       d.state = detector_state_name(ss.state.load());
+      d.lag_s = ss.lag_s.load();
       p.detectors.push_back(std::move(d));
     }
     return p;
@@ -104,7 +115,9 @@ void Monitor::on_stream_info(const StreamInfo& info, bool changed) {
   info_ = info;
   info_.stream = stream_;
   if (changed) {
-    dispatcher_->drain();
+    // A file's format change follows every event of the old format; a live
+    // input never waits for its detectors.
+    if (!source_.live()) dispatcher_->drain();
     nlohmann::json j;
     j["kind"] = "stream.format_change";
     j["media_time"] = round_ms(engine_->clock_s());

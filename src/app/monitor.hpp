@@ -37,6 +37,9 @@ class Monitor final : public SourceConsumer {
   Dispatcher& dispatcher() { return *dispatcher_; }
   // The stream.summary line written at the end of run() (null before).
   const nlohmann::json& summary() const { return summary_; }
+  // A detector was still busy when the input ended (Dispatcher::abandoned()):
+  // the process must end without unloading plugins (std::_Exit).
+  bool abandoned_detectors() const { return dispatcher_->abandoned(); }
   // Optional: feeds the HTTP status/metrics (frames, levels, pipeline figures).
   void set_telemetry(Telemetry* telemetry);
 

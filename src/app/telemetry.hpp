@@ -37,7 +37,8 @@ struct DetectorTelemetry {
   // Of processed and dropped: pictures (the rest are audio blocks).
   std::uint64_t processed_video = 0, dropped_video = 0;
   unsigned media = 0;                  // kVideo | kAudio: what the detector takes
-  std::string state = "ok";            // ok, disabled (dispatcher.hpp)
+  std::string state = "ok";            // ok, lagging, isolated, disabled, stuck (dispatcher.hpp)
+  double lag_s = 0;                    // live: how far behind the input it works
 };
 
 // Figures the pipeline owns, read on demand through a probe the Monitor sets.

@@ -171,6 +171,9 @@ struct Builder {
     else if (section == "pipeline" && key == "threads") c.pipeline.threads = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "pipeline" && key == "queue_frames") c.pipeline.queue_frames = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "pipeline" && key == "detector_max_failures") c.pipeline.detector_max_failures = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "pipeline" && key == "lag_warn_s") c.pipeline.lag_warn_s = dbl();
+    else if (section == "pipeline" && key == "max_lag_s") c.pipeline.max_lag_s = dbl();
+    else if (section == "pipeline" && key == "drain_timeout_s") c.pipeline.drain_timeout_s = dbl();
     else if (section == "events" && key == "path") c.events_path = str();
     else if (section == "log" && key == "level") c.log_level = str();
     else if (section == "log" && key == "format") c.log_format = str();
@@ -326,7 +329,15 @@ const std::vector<SectionSpec>& core_sections() {
          "frames in flight per detector; a file waits for a full queue, a live input drops and counts", {}},
         {"detector_max_failures", OptionType::Int, std::int64_t{10}, 1.0, 1e9, "calls",
          "a detector whose calls fail (throw) this many times in a row is disabled for the rest of the run "
-         "(detector_failed)", {}}}},
+         "(detector_failed)", {}},
+        {"lag_warn_s", OptionType::Double, 2.0, 0.1, 3600.0, "s",
+         "live input: a detector this far behind the input (media time) is reported (detector_lagging)", {}},
+        {"max_lag_s", OptionType::Double, 10.0, 0.1, 3600.0, "s",
+         "live input: a detector this far behind is isolated: its backlog is skipped and it gets no frames until "
+         "it has caught up, while the others go on", {}},
+        {"drain_timeout_s", OptionType::Double, 2.0, 0.0, 3600.0, "s",
+         "live input: at the end (SIGTERM), wait at most this long for detectors still busy; one still busy then "
+         "is abandoned and reported (stream.summary state: stuck)", {}}}},
       {"events", "event lines",
        {{"path", OptionType::String, std::string(), {}, {}, "",
          "JSON-lines file for events, '-' for stdout (or --events)", {}}}},

@@ -38,6 +38,9 @@ struct PipelineConfig {
   int threads = 0;                    // detector worker threads; 0 = one per core
   int queue_frames = 16;              // in-flight frames per detector
   int detector_max_failures = 10;     // failed calls in a row before a detector is disabled
+  double lag_warn_s = 2;              // live: detector_lagging beyond this (media time)
+  double max_lag_s = 10;              // live: a detector this far behind is isolated
+  double drain_timeout_s = 2;         // live: at the end, wait this long for busy detectors
 };
 
 struct DetectorConfig {

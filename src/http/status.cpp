@@ -43,7 +43,7 @@ nlohmann::json render_status(const TelemetrySnapshot& s) {
   for (const auto& d : s.pipeline.detectors)
   {
     detectors[d.name] = {{"processed", d.processed}, {"dropped", d.dropped}, {"errors", d.errors}, {"cpu_s", d.cpu_s},
-                         {"state", d.state}};
+                         {"state", d.state}, {"lag_s", std::round(d.lag_s * 1000) / 1000}};
     if (!d.levels.is_null()) detectors[d.name]["levels"] = d.levels;
   }
   j["detectors"] = detectors;

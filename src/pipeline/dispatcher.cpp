@@ -33,9 +33,11 @@ struct VectorSink final : ObservationSink {
   void observe(Observation obs) override { seen.push_back(std::move(obs)); }
 };
 
-int pool_threads(int configured) {
-  if (configured > 0) return configured;
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+int pool_threads(int configured, bool live) {
+  int n = configured > 0 ? configured : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // A live input adds threads to the pool when a detector is isolated; Asio
+  // runs a one-thread pool without the locking that would need.
+  return live ? std::max(2, n) : n;
 }
 
 // What a detector threw, for the log and the event.
@@ -56,7 +58,10 @@ const char* detector_on_this_thread() noexcept { return t_detector; }
 const char* detector_state_name(DetectorState s) {
   switch (s) {
     case DetectorState::Ok: return "ok";
+    case DetectorState::Lagging: return "lagging";
+    case DetectorState::Isolated: return "isolated";
     case DetectorState::Disabled: return "disabled";
+    case DetectorState::Stuck: return "stuck";
   }
   return "?";
 }
@@ -64,23 +69,41 @@ const char* detector_state_name(DetectorState s) {
 Dispatcher::Dispatcher(std::vector<DetectorSlot> slots, EventEngine& engine, Mode mode, int threads,
                        int queue_frames, DispatchLimits limits)
     : slots_(std::move(slots)), engine_(engine), mode_(mode), queue_frames_(std::max(1, queue_frames)),
-      limits_(limits), pool_(static_cast<size_t>(pool_threads(threads))) {
-  // The host's own report, whatever the detector's policy.
+      limits_(limits), pool_(static_cast<size_t>(pool_threads(threads, mode == Mode::DropWhenBehind))) {
+  // The host's own reports: a lagging detector's defect is one episode even
+  // if it catches up and falls behind again within the hold-off.
+  engine_.add_host_type(kLaggingType, {0.0, 10.0, "warning"});
   engine_.add_host_type(kFailedType, {0.0, 0.0, "major"});
   for (size_t i = 0; i < slots_.size(); ++i) {
     stats_.push_back(std::make_unique<SlotStats>());
     rt_.push_back(std::make_unique<Runtime>());
     published_.push_back(std::make_unique<Published>());
     strands_.push_back(boost::asio::make_strand(pool_.get_executor()));
+    if (live()) engine_.use_detector_clock(slots_[i].name);
   }
+  // A suppressor's detector a little behind (less than a lagging one) is
+  // waited for: one incident stays one alarm despite the skew.
+  if (live()) engine_.set_suppressor_wait(limits_.lag_warn_s);
 }
 
 Dispatcher::~Dispatcher() {
   drain();
   pool_.join();
+  for (auto& t : spare_threads_) t.join();
 }
 
-void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may_drop, int units) {
+bool Dispatcher::idle_locked() const {
+  if (!live()) return batches_.empty();
+  return std::all_of(rt_.begin(), rt_.end(), [](const auto& r) { return r->inflight == 0; });
+}
+
+void Dispatcher::submit(double media_time_s, double end_s, unsigned media, Call call, bool droppable, int units) {
+  auto shared_call = std::make_shared<Call>(std::move(call));
+  if (live()) submit_live(media_time_s, end_s, media, shared_call, droppable, units);
+  else submit_lossless(media_time_s, media, shared_call, units);
+}
+
+void Dispatcher::submit_lossless(double media_time_s, unsigned media, const std::shared_ptr<Call>& call, int units) {
   std::vector<size_t> targets;
   std::uint64_t seq;
   {
@@ -89,13 +112,7 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
     batches_.push_back({media_time_s, 0, false, std::vector<std::vector<Observation>>(slots_.size())});
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (!(slots_[i].media & media) || rt_[i]->disabled) continue;
-      if (rt_[i]->inflight >= queue_frames_) {
-        if (may_drop && mode_ == Mode::DropWhenBehind) {
-          count_dropped(i, media, units);
-          continue;
-        }
-        cv_.wait(lk, [&] { return rt_[i]->inflight < queue_frames_; });
-      }
+      cv_.wait(lk, [&] { return rt_[i]->inflight < queue_frames_; });
       rt_[i]->inflight += units;
       ++batch(seq).remaining;
       targets.push_back(i);
@@ -103,15 +120,15 @@ void Dispatcher::submit(double media_time_s, unsigned media, Call call, bool may
     batch(seq).sealed = true;
     flush_locked();
   }
-  auto shared_call = std::make_shared<Call>(std::move(call));
-  for (size_t i : targets) post(i, seq, media_time_s, media, shared_call, units);
+  for (size_t i : targets) post(i, seq, media_time_s, media, call, false, units, 0);
 }
 
 void Dispatcher::post(size_t slot, std::uint64_t seq, double media_time_s, unsigned media, std::shared_ptr<Call> call,
-                      int units) {
-  boost::asio::post(strands_[slot], [this, slot, seq, media_time_s, media, call = std::move(call), units] {
-    run_call(slot, seq, media_time_s, media, *call, units);
-  });
+                      bool droppable, int units, std::uint64_t epoch) {
+  boost::asio::post(strands_[slot],
+                    [this, slot, seq, media_time_s, media, call = std::move(call), droppable, units, epoch] {
+                      run_call(slot, seq, media_time_s, media, *call, droppable, units, epoch);
+                    });
 }
 
 void Dispatcher::count_dropped(size_t slot, unsigned media, int units) {
@@ -120,23 +137,26 @@ void Dispatcher::count_dropped(size_t slot, unsigned media, int units) {
 }
 
 void Dispatcher::run_call(size_t i, std::uint64_t seq, double media_time_s, unsigned media, const Call& call,
-                          int units) {
+                          bool droppable, int units, std::uint64_t epoch) {
   Runtime& rt = *rt_[i];
   SlotStats& st = *stats_[i];
   VectorSink sink;
-  // Skipped: the detector was disabled after this was queued.
-  if (rt.disabled) {
-    complete(i, seq, {}, units);
+  // Skipped: the detector was disabled, or isolated after this was queued.
+  if (rt.disabled || (droppable && epoch != rt.epoch.load())) {
+    if (droppable && !rt.disabled) count_dropped(i, media, units);
+    complete(i, seq, media_time_s, {}, units, droppable);
     return;
   }
   // Wall time for the latency histogram; the thread's CPU clock for
   // cpu_s, which must not count time the thread spent preempted.
   const std::int64_t t0_ns = steady_ns();
   const std::int64_t cpu0_ns = thread_cpu_ns();
+  st.call_started_ns = t0_ns;
   t_detector = slots_[i].name.c_str();
   call(i, sink);
   t_detector = nullptr;
   const std::int64_t t1_ns = steady_ns();
+  st.call_started_ns = 0;
   const auto busy_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, t1_ns - t0_ns));
   st.busy_ns += busy_ns;
   st.cpu_ns += static_cast<std::uint64_t>(std::max<std::int64_t>(0, thread_cpu_ns() - cpu0_ns));
@@ -158,7 +178,7 @@ void Dispatcher::run_call(size_t i, std::uint64_t seq, double media_time_s, unsi
       p.levels = std::move(fresh);
     }
   }
-  complete(i, seq, std::move(sink.seen), units);
+  complete(i, seq, media_time_s, std::move(sink.seen), units, droppable);
 }
 
 bool Dispatcher::guarded(size_t i, const char* what, double media_time_s, ObservationSink& sink,
@@ -190,13 +210,24 @@ bool Dispatcher::guarded(size_t i, const char* what, double media_time_s, Observ
   return false;
 }
 
-void Dispatcher::complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs, int units) {
+void Dispatcher::complete(size_t slot, std::uint64_t seq, double media_time_s, std::vector<Observation> obs,
+                          int units, bool droppable) {
   std::lock_guard lk(mu_);
-  rt_[slot]->inflight -= units;
-  Batch& b = batch(seq);
-  b.observations[slot] = std::move(obs);
-  --b.remaining;
-  flush_locked();
+  Runtime& rt = *rt_[slot];
+  rt.inflight -= units;
+  if (!live()) {
+    Batch& b = batch(seq);
+    b.observations[slot] = std::move(obs);
+    --b.remaining;
+    flush_locked();
+  } else {
+    if (droppable && !rt.pending.empty()) rt.pending.pop_front();
+    if (!closed_) {
+      for (const auto& o : obs) engine_.observe(slots_[slot].name, o);
+      engine_.advance_detector(slots_[slot].name, media_time_s);
+    }
+    update_lag_locked(slot);
+  }
   cv_.notify_all();
 }
 
@@ -217,10 +248,12 @@ void Dispatcher::flush_locked() {
 void Dispatcher::configure(const StreamInfo& info) {
   flush_pending();
   const double t = engine_.clock_s();
-  submit(t, kVideo | kAudio, [this, info, t](size_t i, ObservationSink& s) {
+  submit(t, t, kVideo | kAudio, [this, info, t](size_t i, ObservationSink& s) {
     guarded(i, "configure", t, s, [&] { slots_[i].detector->configure(info); });
   }, false);
-  drain();
+  // A live input never waits for a detector; the strand's order puts the
+  // configuration before the frames that follow it.
+  if (!live()) drain();
 }
 
 void Dispatcher::video(std::shared_ptr<const VideoFrame> frame) {
@@ -237,8 +270,12 @@ void Dispatcher::submit_batch(std::vector<std::shared_ptr<const Item>>& pending,
   auto items = std::make_shared<std::vector<std::shared_ptr<const Item>>>(std::move(pending));
   pending.clear();
   const double t = items->front()->media_time_s();
+  const Item& last = *items->back();
+  double end_s = last.media_time_s();
+  if constexpr (std::is_same_v<Item, VideoFrame>) end_s += last.duration_s();
+  else end_s += last.sample_rate() > 0 ? last.samples() / static_cast<double>(last.sample_rate()) : 0;
   const int n = static_cast<int>(items->size());
-  submit(t, media, [this, items, on_item, what](size_t i, ObservationSink& s) {
+  submit(t, end_s, media, [this, items, on_item, what](size_t i, ObservationSink& s) {
     Detector& d = *slots_[i].detector;
     // One by one: a frame that makes the detector throw costs that frame only.
     for (const auto& item : *items)
@@ -260,7 +297,7 @@ void Dispatcher::flush_audio() { submit_batch(pending_audio_, kAudio, "on_audio"
 
 void Dispatcher::discontinuity(double media_time_s) {
   flush_pending();
-  submit(media_time_s, kVideo | kAudio, [this, media_time_s](size_t i, ObservationSink& s) {
+  submit(media_time_s, media_time_s, kVideo | kAudio, [this, media_time_s](size_t i, ObservationSink& s) {
     guarded(i, "on_discontinuity", media_time_s, s, [&] { slots_[i].detector->on_discontinuity(media_time_s); });
   }, false);
 }
@@ -268,25 +305,29 @@ void Dispatcher::discontinuity(double media_time_s) {
 void Dispatcher::drain() {
   flush_pending();
   std::unique_lock lk(mu_);
-  cv_.wait(lk, [&] { return batches_.empty(); });
+  cv_.wait(lk, [&] { return idle_locked(); });
 }
 
 void Dispatcher::finish(double end_media_time_s) {
   flush_pending();
-  submit(end_media_time_s, kVideo | kAudio, [this, end_media_time_s](size_t i, ObservationSink& s) {
+  if (live()) return finish_live(end_media_time_s);
+  submit(end_media_time_s, end_media_time_s, kVideo | kAudio, [this, end_media_time_s](size_t i, ObservationSink& s) {
     guarded(i, "finish", end_media_time_s, s, [&] { slots_[i].detector->finish(end_media_time_s, s); });
   }, false);
   drain();
   std::lock_guard lk(mu_);
   engine_.finish(end_media_time_s);
+  closed_ = true;
 }
 
 nlohmann::json Dispatcher::summaries() {
-  drain();
-  // Every strand is idle after drain(); the mutex orders their writes before these reads.
+  if (!live()) drain();
+  // Every strand left is idle (or abandoned, and skipped); the mutex orders
+  // their writes before these reads.
   std::lock_guard lk(mu_);
   nlohmann::json all = nlohmann::json::object();
   for (size_t i = 0; i < slots_.size(); ++i) {
+    if (rt_[i]->inflight > 0) continue;
     try {
       nlohmann::json j = slots_[i].detector->summary();
       if (j.is_object()) all.update(j, true);
@@ -296,15 +337,6 @@ nlohmann::json Dispatcher::summaries() {
     }
   }
   return all;
-}
-
-nlohmann::json Dispatcher::report(size_t i) const {
-  const SlotStats& st = *stats_[i];
-  return {{"processed", st.processed.load()},
-          {"dropped", st.dropped.load()},
-          {"errors", st.errors.load()},
-          {"cpu_s", round_ms(static_cast<double>(st.cpu_ns.load()) / 1e9)},
-          {"state", detector_state_name(st.state.load())}};
 }
 
 void Dispatcher::publish_levels(double every_s) {

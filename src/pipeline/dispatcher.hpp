@@ -1,12 +1,20 @@
 // Dispatch: every decoded frame goes, by reference, to each detector that
 // wants its medium; each detector runs on its own strand of an Asio thread
-// pool with a bounded number of frames in flight. A file waits for a full
-// queue (lossless, back-pressure); a live input drops the frame for that
-// detector and counts the drop.
+// pool with a bounded number of frames in flight.
 //
-// Observations come back out of order across detectors; a reorder buffer
-// hands them to the event engine in frame order, detectors in name order, so
-// the events of a file are the same on every run.
+// A file is analysed losslessly and deterministically: a full queue makes
+// the decoder wait, and a reorder buffer hands the observations to the event
+// engine in frame order, detectors in name order, so the events of a file are
+// the same on every run.
+//
+// A live input must never wait for a detector: a full queue drops the frame
+// for that detector alone (counted), and each detector's observations reach
+// the engine as soon as it has made them, in its own order, timed on its own
+// clock (EventEngine::use_detector_clock). A detector that falls behind is
+// reported (detector_lagging) and, past a bound, isolated: its backlog is
+// skipped and it gets no frames until it has caught up, while the others go
+// on. At the end, the detectors get a bounded time to finish; one still busy
+// is abandoned and reported.
 //
 // Whatever a detector throws is caught at this boundary; after
 // DispatchLimits::max_failures failed calls in a row it is disabled
@@ -22,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/strand.hpp>
@@ -49,7 +58,10 @@ inline constexpr std::array<double, 16> kProcessingBucketsS = {0.00001, 0.000025
 
 enum class DetectorState : int {
   Ok,
+  Lagging,   // live: more than lag_warn_s behind
+  Isolated,  // live: more than max_lag_s behind; skipped until it catches up
   Disabled,  // failed max_failures calls in a row; called no more
+  Stuck,     // live: still busy when the input ended; abandoned
 };
 const char* detector_state_name(DetectorState s);
 
@@ -64,10 +76,15 @@ struct SlotStats {
   // Calls per processing-time bucket (kProcessingBucketsS, then +Inf); not cumulative.
   std::array<std::atomic<std::uint64_t>, kProcessingBucketsS.size() + 1> time_buckets{};
   std::atomic<DetectorState> state{DetectorState::Ok};
+  std::atomic<double> lag_s{0};           // live: media time between the newest frame and its oldest in flight
+  std::atomic<std::int64_t> call_started_ns{0};  // steady clock of the call in progress; 0: none
 };
 
 struct DispatchLimits {
   int max_failures = 10;        // failed calls in a row after which a detector is disabled
+  double lag_warn_s = 2;        // live: detector_lagging beyond this much media time behind
+  double max_lag_s = 10;        // live: isolated beyond this
+  double drain_timeout_s = 2;   // live: at the end, wait at most this long for the detectors
 };
 
 // The detector whose code runs on this thread (null: none); read by the
@@ -77,11 +94,13 @@ const char* detector_on_this_thread() noexcept;
 class Dispatcher {
  public:
   enum class Mode { Lossless, DropWhenBehind };
-  // The defect type the dispatcher reports about a detector (detector = its name).
+  // Defect types the dispatcher reports about a detector (detector = its name).
+  static constexpr const char* kLaggingType = "detector_lagging";
   static constexpr const char* kFailedType = "detector_failed";
 
   Dispatcher(std::vector<DetectorSlot> slots, EventEngine& engine, Mode mode, int threads, int queue_frames,
              DispatchLimits limits = {});
+  // Waits for the calls in progress (see abandoned()).
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -90,12 +109,19 @@ class Dispatcher {
   void video(std::shared_ptr<const VideoFrame> frame);
   void audio(std::shared_ptr<const AudioBlock> block);
   void discontinuity(double media_time_s);
-  // Waits until every frame handed over so far has been analysed and its
-  // observations passed to the engine.
+  // Waits until every frame handed over so far has been analysed (or
+  // skipped) and its observations passed to the engine. Unbounded.
   void drain();
   // End of input: detectors' finish(), then the engine closes open defects.
+  // A file waits for every detector; a live input at most drain_timeout_s,
+  // after which a detector still busy is Stuck and its late results ignored.
   void finish(double end_media_time_s);
-  // Detectors' summary() figures merged into one object (after finish()).
+  // A detector was still in a call at finish(): this object (and the
+  // detector) must stay alive until that call returns, which may be never;
+  // the owner then leaks it and the process ends without unloading plugins.
+  bool abandoned() const { return abandoned_.load(); }
+  // Detectors' summary() figures merged into one object (after finish());
+  // abandoned detectors are left out.
   nlohmann::json summaries();
   // Live figures (Detector::levels()) for the status page and metrics. Off
   // by default; once on, each detector's strand refreshes its figures after a
@@ -109,9 +135,10 @@ class Dispatcher {
 
   const std::vector<DetectorSlot>& slots() const { return slots_; }
   const SlotStats& stats(size_t slot) const { return *stats_[slot]; }
-  // One detector's figures for stream.summary: counts, cpu_s, state.
+  // One detector's figures for stream.summary: counts, cpu_s, state (and
+  // for a live input lag_s; for an abandoned detector in_call_s).
   nlohmann::json report(size_t slot) const;
-  void set_mode(Mode m) { mode_ = m; }
+  bool live() const { return mode_ == Mode::DropWhenBehind; }
 
  private:
   // One detector's work: runs on its strand; reports through the sink.
@@ -125,17 +152,24 @@ class Dispatcher {
   // Per-slot dispatch state; under mu_ unless marked.
   struct Runtime {
     int inflight = 0;                         // units (frames or blocks) posted, not done
+    std::deque<double> pending;               // live: media time of each droppable call not done
+    std::atomic<std::uint64_t> epoch{0};      // droppable calls of an older epoch are skipped
     std::atomic<bool> disabled{false};
     int failures_in_a_row = 0;                // strand only
+    double reported_lag_s = 0;                // lag carried by the latest detector_lagging observation
   };
 
   // `units`: frames or blocks in the call, for the processed/dropped counts
-  // and the in-flight bound. `may_drop`: frames (a live input may drop
-  // them), as opposed to configure/discontinuity/finish.
-  void submit(double media_time_s, unsigned media, Call call, bool may_drop, int units = 1);
+  // and the in-flight bound. `droppable`: frames (a live input may drop or
+  // skip them), as opposed to configure/discontinuity/finish.
+  void submit(double media_time_s, double end_s, unsigned media, Call call, bool droppable, int units = 1);
+  void submit_lossless(double media_time_s, unsigned media, const std::shared_ptr<Call>& call, int units);
+  void submit_live(double media_time_s, double end_s, unsigned media, const std::shared_ptr<Call>& call,
+                   bool droppable, int units);
   void post(size_t slot, std::uint64_t seq, double media_time_s, unsigned media, std::shared_ptr<Call> call,
-            int units);
-  void run_call(size_t slot, std::uint64_t seq, double media_time_s, unsigned media, const Call& call, int units);
+            bool droppable, int units, std::uint64_t epoch);
+  void run_call(size_t slot, std::uint64_t seq, double media_time_s, unsigned media, const Call& call,
+                bool droppable, int units, std::uint64_t epoch);
   // Counts `units` frames or blocks of `media` as dropped for `slot`.
   void count_dropped(size_t slot, unsigned media, int units);
   // Runs one detector call, catching anything it throws; false once the
@@ -154,9 +188,18 @@ class Dispatcher {
     flush_video();
     flush_audio();
   }
-  void complete(size_t slot, std::uint64_t seq, std::vector<Observation> obs, int units);
+  void complete(size_t slot, std::uint64_t seq, double media_time_s, std::vector<Observation> obs, int units,
+                bool droppable);
   void flush_locked();
   Batch& batch(std::uint64_t seq) { return batches_[static_cast<size_t>(seq - base_seq_)]; }
+  bool idle_locked() const;
+
+  // Live: lag accounting (dispatcher_live.cpp).
+  void update_lag_locked(size_t slot);
+  void report_lag_locked(size_t slot, bool active, double lag_s, bool isolated);
+  void isolate_locked(size_t slot, double lag_s);
+  void rejoin_locked(size_t slot);
+  void finish_live(double end_media_time_s);
 
   std::vector<DetectorSlot> slots_;
   std::vector<std::unique_ptr<SlotStats>> stats_;
@@ -169,14 +212,18 @@ class Dispatcher {
   std::vector<std::unique_ptr<Published>> published_;
   std::atomic<std::int64_t> levels_every_ns_{0};
   EventEngine& engine_;
-  std::atomic<Mode> mode_;
+  const Mode mode_;
   int queue_frames_;
   DispatchLimits limits_;
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Batch> batches_;  // the reorder buffer
+  std::deque<Batch> batches_;  // lossless: the reorder buffer
   std::uint64_t base_seq_ = 0, next_seq_ = 0;
+  double newest_s_ = 0;        // live: end of the newest frame or block handed over
+  bool closed_ = false;        // the engine is finished: late results are ignored
+  std::atomic<bool> abandoned_{false};
+  std::size_t isolated_ = 0;   // live: detectors isolated now
 
   // Audio comes in small blocks (AAC: 21 ms); handing each to every audio
   // detector separately costs more in wake-ups than the analysis itself, so
@@ -191,6 +238,9 @@ class Dispatcher {
   std::vector<std::shared_ptr<const VideoFrame>> pending_video_;
 
   boost::asio::thread_pool pool_;
+  // Live: a thread added to the pool for each isolated detector, whose
+  // strand may hold a pool thread for as long as its call lasts.
+  std::vector<std::thread> spare_threads_;
   std::vector<boost::asio::strand<boost::asio::thread_pool::executor_type>> strands_;
 };
 

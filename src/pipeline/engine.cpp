@@ -21,6 +21,9 @@ std::uint64_t fnv1a(std::uint64_t h, const std::string& s) {
 }
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Incidents kept per track for correlation; a detector lagging behind more of
+// its suppressors' incidents than this is isolated long before.
+constexpr std::size_t kIncidentsKept = 16;
 
 }  // namespace
 
@@ -31,6 +34,7 @@ void EventEngine::add_detector(const std::string& detector, const DefectPolicy& 
                                const std::vector<std::string>& types,
                                const std::vector<std::string>& suppresses) {
   policies_[detector] = policy;
+  for (const auto& own : types) type_detectors_[own].insert(detector);
   for (const auto& suppressed : suppresses)
     for (const auto& own : types)
       if (own != suppressed) suppressors_[suppressed].insert(own);
@@ -39,6 +43,8 @@ void EventEngine::add_detector(const std::string& detector, const DefectPolicy& 
 void EventEngine::add_host_type(const std::string& type, const DefectPolicy& policy) {
   host_policies_[type] = policy;
 }
+
+void EventEngine::use_detector_clock(const std::string& detector) { detector_clocks_.emplace(detector, clock_s_); }
 
 EventEngine::Track& EventEngine::track(const std::string& detector, const Observation& obs) {
   Key key{detector, obs.type, obs.channel};
@@ -54,10 +60,15 @@ EventEngine::Track& EventEngine::track(const std::string& detector, const Observ
       auto p = policies_.find(detector);
       if (p == policies_.end()) p = policies_.emplace(detector, DefectPolicy{}).first;
       t.policy = &p->second;
+      t.own_clock = detector_clocks_.count(detector) != 0;
     }
     it = tracks_.emplace(key, std::move(t)).first;
   }
   return it->second;
+}
+
+double EventEngine::now_of(const Track& t) const {
+  return t.own_clock ? detector_clocks_.at(t.detector) : clock_s_;
 }
 
 void EventEngine::observe(const std::string& detector, const Observation& obs) {
@@ -68,7 +79,9 @@ void EventEngine::observe(const std::string& detector, const Observation& obs) {
     switch (t.state) {
       case State::Idle:
         t.state = State::Pending;
-        t.onset_s = at;
+        // What was reported already is not reported twice (a detector's
+        // `since` may reach back into the defect a suppressor ended).
+        t.onset_s = std::max(at, t.incident_end_s);
         t.peak_score = obs.score;
         break;
       case State::Ending:  // came back within the hold-off: the same defect goes on
@@ -90,55 +103,87 @@ void EventEngine::observe(const std::string& detector, const Observation& obs) {
     }
   }
   clock_s_ = std::max(clock_s_, obs.media_time_s);
-  evaluate(t, clock_s_);
+  if (t.own_clock) {
+    double& c = detector_clocks_[t.detector];
+    c = std::max(c, obs.media_time_s);
+  }
+  evaluate(t);
 }
 
-double EventEngine::suppressed_until(const Track& t) const {
+std::vector<std::pair<double, double>> EventEngine::suppression(const Track& t, bool conditions) const {
+  std::vector<std::pair<double, double>> spans;
   auto s = suppressors_.find(t.type);
-  if (s == suppressors_.end()) return -kInf;
-  double until = -kInf;
+  if (s == suppressors_.end()) return spans;
   for (const auto& [key, other] : tracks_) {
     if (&other == &t || !s->second.count(other.type)) continue;
-    // While the suppressor's condition lasts, wait: it may become an incident.
-    if (other.raw || other.state == State::Active || other.state == State::Ending) return kInf;
-    // A blip that never became a defect moves nothing; a real incident does.
-    until = std::max(until, other.incident_end_s);
+    spans.insert(spans.end(), other.incidents.begin(), other.incidents.end());
+    // A defect still open (even while its end waits out the hold-off) may go
+    // on; a condition that is not a defect yet may become one.
+    if (other.state == State::Active || other.state == State::Ending || (conditions && other.raw))
+      spans.emplace_back(other.onset_s, kInf);
   }
-  return until;
+  std::sort(spans.begin(), spans.end());
+  return spans;
 }
 
-double EventEngine::suppressor_onset(const Track& t) const {
+double EventEngine::taken_over_at(const Track& t) const {
+  // A blip of the suppressor's condition that never became a defect ends nothing.
+  for (const auto& [start, end] : suppression(t, false))
+    if (end > t.onset_s) return start;
+  return std::nan("");
+}
+
+bool EventEngine::awaits_suppressor(const Track& t, double at_s) const {
+  if (!t.own_clock || suppressor_wait_s_ <= 0) return false;
   auto s = suppressors_.find(t.type);
-  if (s == suppressors_.end()) return std::nan("");
-  double onset = std::nan("");
-  for (const auto& [key, other] : tracks_)
-    if (&other != &t && s->second.count(other.type) && other.state == State::Active &&
-        (std::isnan(onset) || other.onset_s < onset))
-      onset = other.onset_s;
-  return onset;
+  if (s == suppressors_.end()) return false;
+  const double now_s = now_of(t);
+  for (const auto& type : s->second) {
+    auto owners = type_detectors_.find(type);
+    if (owners == type_detectors_.end()) continue;
+    for (const auto& detector : owners->second) {
+      auto c = detector_clocks_.find(detector);
+      if (c != detector_clocks_.end() && c->second < at_s && now_s - c->second <= suppressor_wait_s_) return true;
+    }
+  }
+  return false;
 }
 
-void EventEngine::evaluate(Track& t, double now_s) {
+void EventEngine::evaluate(Track& t) {
+  const double now_s = now_of(t);
   switch (t.state) {
     case State::Idle:
       return;
     case State::Pending: {
-      // A condition that began inside a suppressor's incident counts only from
-      // the incident's end: a black picture is not also a frozen one.
-      double blocked = suppressed_until(t);
-      if (blocked == kInf) return;  // wait: the suppressor may or may not become an incident
-      t.onset_s = std::max(t.onset_s, blocked);
-      if (now_s - t.onset_s >= t.policy->min_duration_s) start(t);
-      return;
+      // A condition that runs into a suppressor's span counts only from the
+      // span's end (a black picture is not also a frozen one), unless it had
+      // lasted its minimum duration before the span began.
+      double onset = t.onset_s;
+      for (const auto& [start, end] : suppression(t, true)) {
+        if (end <= onset) continue;
+        if (start > onset) {
+          if (start - onset >= t.policy->min_duration_s) break;  // a defect of its own; taken over below
+          if (now_s < start) break;  // too short so far, and not known to reach the span
+        }
+        if (end == kInf) return;  // wait: the suppressor's condition goes on
+        onset = end;
+      }
+      t.onset_s = onset;
+      if (now_s - t.onset_s < t.policy->min_duration_s) return;
+      if (awaits_suppressor(t, t.onset_s + t.policy->min_duration_s)) return;
+      start(t);
+      [[fallthrough]];
     }
     case State::Active:
     case State::Ending: {
-      double taken_over = suppressor_onset(t);
+      double taken_over = taken_over_at(t);
       if (!std::isnan(taken_over)) {
-        // A suppressor's defect has begun: one incident, one alarm. (A mere
-        // blip of the suppressor's condition ends nothing.)
-        double at = t.state == State::Ending ? t.end_s : now_s;
-        end(t, std::min(at, std::max(t.onset_s, taken_over)));
+        // A suppressor's defect has begun: one incident, one alarm. A lagging
+        // detector's defect goes on until its own clock reaches that point.
+        double at_s = std::max(t.onset_s, taken_over);
+        if (t.state == State::Ending) at_s = std::min(at_s, t.end_s);
+        else if (now_s < taken_over) return;
+        end(t, at_s);
         t.state = State::Idle;
         return;
       }
@@ -151,14 +196,28 @@ void EventEngine::evaluate(Track& t, double now_s) {
   }
 }
 
+void EventEngine::evaluate_all() {
+  for (auto& [key, t] : tracks_) evaluate(t);
+}
+
 void EventEngine::advance(double media_time_s) {
   clock_s_ = std::max(clock_s_, media_time_s);
-  for (auto& [key, t] : tracks_) evaluate(t, clock_s_);
+  evaluate_all();
+}
+
+void EventEngine::advance_detector(const std::string& detector, double media_time_s) {
+  clock_s_ = std::max(clock_s_, media_time_s);
+  if (auto c = detector_clocks_.find(detector); c != detector_clocks_.end()) c->second = std::max(c->second, media_time_s);
+  evaluate_all();
 }
 
 void EventEngine::close_all(double media_time_s) {
   for (auto& [key, t] : tracks_) {
-    if (t.state == State::Active) end(t, std::max(t.onset_s, media_time_s));
+    if (t.state == State::Active) {
+      // Not past a suppressor's incident that a lagging detector had not reached.
+      double taken_over = taken_over_at(t);
+      end(t, std::max(t.onset_s, std::isnan(taken_over) ? media_time_s : std::min(media_time_s, taken_over)));
+    }
     if (t.state == State::Ending) end(t, t.end_s);
     t.state = State::Idle;
     t.raw = false;
@@ -167,8 +226,9 @@ void EventEngine::close_all(double media_time_s) {
 
 void EventEngine::finish(double end_media_time_s) {
   clock_s_ = std::max(clock_s_, end_media_time_s);
-  // Let whatever has lasted long enough start before everything is closed.
-  for (auto& [key, t] : tracks_) evaluate(t, clock_s_);
+  // Let whatever has lasted long enough start before everything is closed
+  // (on its own clock: a detector abandoned at exit has not seen the end).
+  evaluate_all();
   close_all(clock_s_);
 }
 
@@ -210,6 +270,9 @@ void EventEngine::start(Track& t) {
 void EventEngine::end(Track& t, double at_s) {
   at_s = std::max(at_s, t.onset_s);
   t.incident_end_s = at_s;
+  // Kept for correlation with conditions that a lagging detector reports late.
+  t.incidents.emplace_back(t.onset_s, at_s);
+  if (t.incidents.size() > kIncidentsKept) t.incidents.pop_front();
   nlohmann::json j = base_line("defect.end", t, at_s);
   nlohmann::json details = t.details;
   details["duration_s"] = round_ms(at_s - t.onset_s);

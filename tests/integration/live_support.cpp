@@ -122,6 +122,19 @@ const fs::path& live_clip_hd() {
   return p;
 }
 
+const fs::path& live_defect_clip() {
+  static const fs::path p = cached_clip(
+      "defects-320x240-v1.ts",
+      {"-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=14", "-f", "lavfi", "-i",
+       "anoisesrc=color=pink:amplitude=0.25:sample_rate=48000:seed=7:d=14", "-filter_complex",
+       "[0:v]drawbox=enable='between(t,2,3.999)':color=black:t=fill,split[a][b];"
+       "[a][b]freezeframes=first=125:last=212:replace=125[v];"
+       "[1:a]volume=enable='between(t,10,12.499)':volume=0,aformat=channel_layouts=stereo[s]",
+       "-map", "[v]", "-map", "[s]", "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-pix_fmt", "yuv420p",
+       "-c:a", "aac", "-b:a", "128k", "-f", "mpegts"});
+  return p;
+}
+
 void EventWatch::poll() {
   std::ifstream in(path_, std::ios::binary);
   if (!in) return;

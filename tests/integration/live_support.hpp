@@ -52,6 +52,9 @@ std::vector<std::string> ffmpeg_sender(const std::filesystem::path& clip, const 
 const std::filesystem::path& live_clip();
 // The same at 640x360, 44.1 kHz: for a format change.
 const std::filesystem::path& live_clip_hd();
+// A 14 s 320x240 25 fps MPEG-TS clip with known defects: black 2-4 s,
+// frozen 5-8.5 s, silent 10-12.5 s (cached like live_clip()).
+const std::filesystem::path& live_defect_clip();
 
 // Watches an event file that avmon is writing; only complete lines count.
 class EventWatch {

@@ -205,24 +205,10 @@ TEST(LiveUdp, AResolutionAndSampleRateChangeMidStreamIsAFormatChange) {
   EXPECT_EQ(other_defects(events), std::vector<std::string>{});
 }
 
-// The defect clip of the CLI tests, as MPEG-TS: black 2-4 s, frozen 5-8.5 s,
-// silent 10-12.5 s.
-fs::path defect_ts(const fs::path& dir) {
-  auto path = dir / "defects.ts";
-  ffmpeg({"-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=14", "-f", "lavfi", "-i",
-          "anoisesrc=color=pink:amplitude=0.25:sample_rate=48000:seed=7:d=14", "-filter_complex",
-          "[0:v]drawbox=enable='between(t,2,3.999)':color=black:t=fill,split[a][b];"
-          "[a][b]freezeframes=first=125:last=212:replace=125[v];"
-          "[1:a]volume=enable='between(t,10,12.499)':volume=0,aformat=channel_layouts=stereo[s]",
-          "-map", "[v]", "-map", "[s]", "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-pix_fmt",
-          "yuv420p", "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", path.string()});
-  return path;
-}
-
 TEST(LiveUdp, StreamingAFileLiveFindsWhatAnalysingItDirectlyFinds) {
   auto dir = scratch_dir("live-udp-parity");
   const int port = 23150;
-  auto clip = defect_ts(dir);
+  const auto& clip = live_defect_clip();  // black 2-4 s, frozen 5-8.5 s, silent 10-12.5 s
   // Live analysis drops frames for a detector that falls behind; on a shared
   // test machine a burst of audio could overflow the usual queue. Make it
   // deep enough that both runs see every frame.

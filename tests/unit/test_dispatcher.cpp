@@ -1,9 +1,14 @@
-// The dispatcher's defences: a detector that throws anything costs that call
-// only, and is disabled after repeated failures.
+// The dispatcher's defences: on a live input a detector that is slow or hangs
+// never holds the others' observations, is reported and isolated, and never
+// holds the end of the run; in both modes a detector that throws anything
+// costs that call only, and is disabled after repeated failures.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "pipeline/dispatcher.hpp"
 #include "pipeline/engine.hpp"
@@ -11,6 +16,8 @@
 
 namespace avmon {
 namespace {
+
+using namespace std::chrono_literals;
 
 struct Lines : EventSink {
   std::mutex mu;
@@ -28,6 +35,33 @@ struct Lines : EventSink {
   }
 };
 
+// Blocks in its first call until released.
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  void release() {
+    std::lock_guard lk(mu);
+    open = true;
+    cv.notify_all();
+  }
+  void pass() {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return open; });
+  }
+};
+
+class Hangs final : public Detector {
+ public:
+  explicit Hangs(Gate& gate, std::atomic<int>& discontinuities) : gate_(gate), discontinuities_(discontinuities) {}
+  void on_video(const VideoFrame&, ObservationSink&) override { gate_.pass(); }
+  void on_discontinuity(double) override { ++discontinuities_; }
+
+ private:
+  Gate& gate_;
+  std::atomic<int>& discontinuities_;
+};
+
 // Reports "dark" on every picture whose mean luma is below 40.
 class Dark final : public Detector {
  public:
@@ -38,6 +72,109 @@ class Dark final : public Detector {
 
 std::shared_ptr<const VideoFrame> picture(int i, int luma) {
   return test::make_video_frame(cv::Mat(64, 64, CV_8UC1, cv::Scalar(luma)), i * 0.04, static_cast<std::uint64_t>(i));
+}
+
+bool eventually(const std::function<bool()>& pred, double timeout_s = 5) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+struct LiveTest : ::testing::Test {
+  Lines lines;
+  EventEngine engine{"s", lines};
+  Gate gate;
+  std::atomic<int> discontinuities{0};
+  std::unique_ptr<Dispatcher> d;
+  void SetUp() override {
+    engine.wall_time = [] { return std::string("-"); };
+    engine.add_detector("dark", {0.2, 0.0, "minor"}, {"dark"}, {});
+    std::vector<DetectorSlot> slots;
+    slots.push_back({"dark", kVideo, std::make_unique<Dark>()});
+    slots.push_back({"hangs", kVideo, std::make_unique<Hangs>(gate, discontinuities)});
+    DispatchLimits limits;
+    limits.lag_warn_s = 2;
+    limits.max_lag_s = 10;
+    limits.drain_timeout_s = 0.2;
+    d = std::make_unique<Dispatcher>(std::move(slots), engine, Dispatcher::Mode::DropWhenBehind, 2, 1000, limits);
+  }
+  // Pictures [from, to) at the pace of the fast detector, as a live input
+  // would come: never faster than "dark" analyses them (batches of three).
+  void feed(int from, int to, int dark_from = -1, int dark_to = -1) {
+    for (int i = from; i < to; ++i) {
+      d->video(picture(i, i >= dark_from && i < dark_to ? 16 : 120));
+      const auto submitted = static_cast<std::uint64_t>((i + 1) / 3 * 3);
+      ASSERT_TRUE(eventually([&] { return d->stats(0).processed.load() >= submitted; }));
+    }
+  }
+  void TearDown() override {
+    gate.release();  // the destructor waits for the call in progress
+    d.reset();
+  }
+};
+
+TEST_F(LiveTest, AHangingDetectorHoldsNoOtherDetectorsEvents) {
+  // Dark from 1 s to 2 s; the other detector hangs on its first picture.
+  feed(0, 75, 25, 50);
+  // Not the file's reorder buffer: the dark defect is out while the other
+  // detector is still inside its first call.
+  ASSERT_TRUE(eventually([&] { return !lines.of("defect.end", "dark").empty(); })) << "dark held back";
+  auto start = lines.of("defect.start", "dark");
+  ASSERT_EQ(start.size(), 1u);
+  EXPECT_DOUBLE_EQ(start[0]["media_time"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(lines.of("defect.end", "dark")[0]["media_time"].get<double>(), 2.0);
+  EXPECT_EQ(d->stats(0).dropped.load(), 0u);
+  EXPECT_EQ(d->stats(1).processed.load(), 0u) << "still in its first call";
+}
+
+TEST_F(LiveTest, ADetectorFarBehindIsReportedThenIsolatedAndRejoinsWhenItCatchesUp) {
+  feed(0, 25 * 3);  // 3 s of media
+  auto lagging = lines.of("defect.start", "detector_lagging");
+  ASSERT_EQ(lagging.size(), 1u);
+  EXPECT_EQ(lagging[0]["detector"], "hangs");
+  EXPECT_GT(lagging[0]["details"]["lag_s"].get<double>(), 2.0);
+  EXPECT_EQ(lagging[0]["details"]["isolated"], false);
+  EXPECT_EQ(d->stats(1).state.load(), DetectorState::Lagging);
+  feed(25 * 3, 25 * 11);  // 11 s
+  EXPECT_EQ(d->stats(1).state.load(), DetectorState::Isolated);
+  EXPECT_GT(d->stats(1).lag_s.load(), 10.0);
+  EXPECT_EQ(d->stats(0).state.load(), DetectorState::Ok);
+  // Released, it skips its backlog, forgets its history and takes new pictures.
+  gate.release();
+  ASSERT_TRUE(eventually([&] { return d->stats(1).state.load() == DetectorState::Ok; }));
+  EXPECT_TRUE(eventually([&] { return discontinuities.load() == 1; }));
+  const auto dropped = d->stats(1).dropped.load();
+  feed(25 * 11, 25 * 12);
+  d->drain();
+  EXPECT_EQ(d->stats(1).dropped.load(), dropped) << "every picture after it caught up is analysed";
+  // Each picture analysed or dropped once, and the discontinuity call.
+  EXPECT_EQ(d->stats(1).processed.load() + d->stats(1).dropped.load(), 25u * 12 + 1);
+  EXPECT_EQ(d->stats(0).processed.load(), 25u * 12);
+}
+
+TEST_F(LiveTest, TheEndWaitsABoundedTimeAndAbandonsADetectorStillBusy) {
+  feed(0, 50, 10, 50);
+  auto t0 = std::chrono::steady_clock::now();
+  d->finish(2.0);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(took, 2.0);  // drain_timeout_s 0.2 s, generously
+  EXPECT_TRUE(d->abandoned());
+  EXPECT_EQ(d->stats(1).state.load(), DetectorState::Stuck);
+  EXPECT_EQ(d->report(1)["state"], "stuck");
+  EXPECT_GT(d->report(1)["in_call_s"].get<double>(), 0.1);
+  // The others' defects are closed at the end; nothing comes after it.
+  auto end = lines.of("defect.end", "dark");
+  ASSERT_EQ(end.size(), 1u);
+  EXPECT_DOUBLE_EQ(end[0]["media_time"].get<double>(), 2.0);
+  auto summaries = d->summaries();  // leaves the abandoned detector alone
+  EXPECT_TRUE(summaries.is_object());
+  const size_t lines_at_end = lines.all.size();
+  gate.release();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(lines.all.size(), lines_at_end);
 }
 
 // Throws from the `from`th picture on (1-based), what `kind` says.
