@@ -347,7 +347,8 @@ const std::vector<SectionSpec>& core_sections() {
          {"text", "json"}}}},
       {"http", "HTTP server: /metrics, /healthz, /readyz, /status, / (status page), thumbnails",
        {{"listen", OptionType::String, std::string(), {}, {}, "",
-         "ADDR:PORT to listen on, e.g. 0.0.0.0:8080 (or --http); empty: no HTTP server", {}},
+         "ADDR:PORT to listen on, e.g. 127.0.0.1:8080 (or --http); no authentication: 0.0.0.0 opens it to every "
+         "network the host is on; empty: no HTTP server", {}},
         {"public_url", OptionType::String, std::string(), {}, {}, "",
          "URL prefix under which this server is reached, for thumbnail links in events (empty: a path only)", {}}}},
       {"notifiers", "delivery to remote receivers: each has its own bounded queue and retries",

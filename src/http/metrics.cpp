@@ -9,13 +9,14 @@
 #include <prometheus/text_serializer.h>
 
 #include "http/process_metrics.hpp"
+#include "http/routes.hpp"
 #include "http/server.hpp"
 #include "pipeline/dispatcher.hpp"
 #include "util/text.hpp"
 
 namespace avmon {
 
-std::string render_metrics(const TelemetrySnapshot& s) {
+std::string render_metrics(const TelemetrySnapshot& s, const HttpStats* http) {
   using namespace prometheus;
   Registry reg;
   const Labels stream = {{"stream", s.stream}};
@@ -132,6 +133,20 @@ std::string render_metrics(const TelemetrySnapshot& s) {
   for (const auto& [output, f] : s.output_failures) {
     write_errors.Add(with({{"output", output}})).Increment(static_cast<double>(f.write_errors));
     lost.Add(with({{"output", output}})).Increment(static_cast<double>(f.events_lost));
+  }
+
+  if (http) {
+    BuildCounter().Name("avmon_http_requests_total").Help("HTTP requests answered, whatever the status")
+        .Register(reg).Add(stream).Increment(static_cast<double>(http->requests));
+    BuildCounter().Name("avmon_http_bad_requests_total")
+        .Help("connections closed after a 4xx for bytes that were not an HTTP request (or too large)")
+        .Register(reg).Add(stream).Increment(static_cast<double>(http->bad_requests));
+    BuildCounter().Name("avmon_http_accept_errors_total")
+        .Help("failed accepts (out of file descriptors, say); the server pauses and tries again")
+        .Register(reg).Add(stream).Increment(static_cast<double>(http->accept_errors));
+    BuildCounter().Name("avmon_http_metrics_renders_total")
+        .Help("/metrics expositions rendered; requests in between share the last one")
+        .Register(reg).Add(stream).Increment(static_cast<double>(http->metrics_renders));
   }
 
   // Label values are names from the outside (stream, input, plugin

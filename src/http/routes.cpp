@@ -38,12 +38,23 @@ HttpAnswer readyz(Telemetry& telemetry) {
   return {ready ? 200 : 503, "application/json", to_json_text(j), true};
 }
 
+std::string exposition(Telemetry& telemetry, HttpState* state) {
+  if (!state) return render_metrics(telemetry.snapshot());
+  auto now = std::chrono::steady_clock::now();
+  if (!state->have_exposition || now - state->exposition_at >= kExpositionMaxAge) {
+    ++state->stats.metrics_renders;
+    state->exposition = render_metrics(telemetry.snapshot(), &state->stats);
+    state->exposition_at = now;
+    state->have_exposition = true;
+  }
+  return state->exposition;
+}
+
 }  // namespace
 
-HttpAnswer route(std::string_view target, Telemetry& telemetry) {
+HttpAnswer route(std::string_view target, Telemetry& telemetry, HttpState* state) {
   std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/metrics")
-    return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(telemetry.snapshot()), true};
+  if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", exposition(telemetry, state), true};
   if (path == "/status") return {200, "application/json", to_json_text(render_status(telemetry.snapshot())), true};
   if (path == "/healthz") return healthz(telemetry);
   if (path == "/readyz") return readyz(telemetry);

@@ -3,6 +3,8 @@
 // answer never pay for the parser and serializer templates (session.cpp).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,7 +19,34 @@ struct HttpAnswer {
   bool no_store = true;  // Cache-Control: no-store
 };
 
-// The answer to a GET (or HEAD) of `target` (path and query).
-HttpAnswer route(std::string_view target, Telemetry& telemetry);
+// The server's own figures, exposed on /metrics.
+struct HttpStats {
+  std::uint64_t requests = 0;         // answered, whatever the status
+  std::uint64_t bad_requests = 0;     // not HTTP, or over a size limit: answered 4xx and closed
+  std::uint64_t accept_errors = 0;    // accept() failures (out of file descriptors, say)
+  std::uint64_t metrics_renders = 0;  // /metrics expositions rendered (the others reuse one)
+};
+
+// A /metrics exposition is reused for this long: it takes a snapshot and a
+// registry rebuilt from it (the figures change a few times a second), and a
+// client asking thousands of times a second took the server's whole core
+// and slowed the analysis with it.
+inline constexpr std::chrono::milliseconds kExpositionMaxAge{250};
+
+// What a server keeps between requests. Used on the server's one thread
+// only, so nothing here is locked.
+struct HttpState {
+  explicit HttpState(Telemetry& t) : telemetry(t) {}
+  Telemetry& telemetry;
+  HttpStats stats;
+  std::string exposition;
+  std::chrono::steady_clock::time_point exposition_at{};
+  bool have_exposition = false;
+};
+
+// The answer to a GET (or HEAD) of `target` (path and query). With a
+// server's `state`, /metrics is rendered at most every kExpositionMaxAge and
+// carries the server's figures.
+HttpAnswer route(std::string_view target, Telemetry& telemetry, HttpState* state = nullptr);
 
 }  // namespace avmon

@@ -1,13 +1,23 @@
 // The listening socket and the server's thread. Each accepted connection is
 // handed to serve_connection() (session.cpp); what a path answers is
 // decided in routes.cpp. One thread runs every connection, so handlers need
-// no strand and the server's CPU is bounded by that one thread.
+// no strand and the server's CPU is bounded by that one thread, which runs
+// at a lower priority than the analysis (kServerNice).
 #include "http/server.hpp"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "http/session.hpp"
@@ -19,9 +29,39 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// Niceness added to the server thread's: under a flood of requests it gets
+// what the analysis leaves (and never more than its one core).
+constexpr int kServerNice = 5;
+// Pauses between failed accepts: doubled from the first to the last.
+constexpr std::chrono::milliseconds kFirstAcceptPause{50}, kLongestAcceptPause{1000};
+
+// One descriptor held in reserve: when the process has no other, giving it
+// up lets the connection waiting in the backlog (a liveness probe, say) be
+// accepted and answered.
+class SpareFd {
+ public:
+  SpareFd() { acquire(); }
+  ~SpareFd() { release(); }
+  SpareFd(const SpareFd&) = delete;
+  SpareFd& operator=(const SpareFd&) = delete;
+  void acquire() {
+    if (fd_ < 0) fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  // True when a descriptor was given up.
+  bool release() {
+    if (fd_ < 0) return false;
+    ::close(fd_);
+    fd_ = -1;
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 class Server final : public HttpServer {
  public:
-  Server(const std::string& listen, Telemetry& telemetry) : telemetry_(telemetry), acceptor_(ioc_) {
+  Server(const std::string& listen, Telemetry& telemetry) : state_(telemetry), acceptor_(ioc_), pause_(ioc_) {
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) throw std::runtime_error("http listen address '" + listen + "': expected ADDR:PORT");
     std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
@@ -39,7 +79,14 @@ class Server final : public HttpServer {
     if (ec) throw std::runtime_error("http: cannot listen on " + listen + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
     accept();
-    thread_ = std::thread([this] { ioc_.run(); });
+    thread_ = std::thread([this] {
+      // Linux: a thread's niceness is its own (0: this thread).
+      errno = 0;
+      int nice = getpriority(PRIO_PROCESS, 0);
+      if (errno == 0) setpriority(PRIO_PROCESS, 0, std::min(19, nice + kServerNice));
+      pthread_setname_np(pthread_self(), "avmon-http");  // in top -H, and for tests
+      ioc_.run();
+    });
     spdlog::info("http: serving /metrics, /healthz, /readyz, /status and the status page on {}:{}", host, port_);
   }
   ~Server() override {
@@ -51,14 +98,41 @@ class Server final : public HttpServer {
  private:
   void accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-      if (!ec) serve_connection(std::move(socket), telemetry_);
-      if (acceptor_.is_open()) accept();
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) return accept_failed(ec);
+      if (pause_ms_.count() > 0) spdlog::info("http: accepting connections again");
+      pause_ms_ = std::chrono::milliseconds(0);
+      serve_connection(std::move(socket), state_);
+      spare_.acquire();
+      accept();
     });
   }
 
-  Telemetry& telemetry_;
+  // Out of file descriptors (EMFILE, ENFILE) or memory, accept() fails at
+  // once and the connection stays in the backlog: accepting again straight
+  // away spun a core for as long as it lasted. The spare descriptor is
+  // given up first; after that, accepting pauses, longer each time.
+  void accept_failed(const boost::system::error_code& ec) {
+    ++state_.stats.accept_errors;
+    if (spare_.release()) return accept();
+    if (pause_ms_.count() == 0)
+      spdlog::warn("http: cannot accept a connection: {}; trying again after pauses of up to {} s", ec.message(),
+                   kLongestAcceptPause.count() / 1000);
+    pause_ms_ = pause_ms_.count() == 0 ? kFirstAcceptPause : std::min(pause_ms_ * 2, kLongestAcceptPause);
+    pause_.expires_after(pause_ms_);
+    pause_.async_wait([this](boost::system::error_code wait_ec) {
+      if (wait_ec) return;
+      spare_.acquire();
+      accept();
+    });
+  }
+
+  HttpState state_;  // outlives the connections, whose handlers ioc_ holds
+  SpareFd spare_;
   asio::io_context ioc_{1};
   tcp::acceptor acceptor_;
+  asio::steady_timer pause_;
+  std::chrono::milliseconds pause_ms_{0};
   unsigned short port_ = 0;
   std::thread thread_;
 };

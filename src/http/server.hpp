@@ -26,7 +26,10 @@ class HttpServer {
 std::unique_ptr<HttpServer> start_http_server(const std::string& listen, Telemetry& telemetry);
 
 // The pieces, for tests.
-std::string render_metrics(const TelemetrySnapshot& s);
+struct HttpStats;
+// With `http`, the server's own figures (requests, bad requests, accept
+// errors, renders) are part of it.
+std::string render_metrics(const TelemetrySnapshot& s, const HttpStats* http = nullptr);
 nlohmann::json render_status(const TelemetrySnapshot& s);
 const std::string& status_page_html();
 

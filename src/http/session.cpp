@@ -1,3 +1,7 @@
+#include <chrono>
+
+#include <boost/beast/http/error.hpp>
+
 #include "http/routes.hpp"
 #include "http/session_impl.hpp"
 
@@ -28,7 +32,7 @@ std::string response_head(unsigned version, int status, bool keep_alive, const s
 
 }  // namespace
 
-Response respond(const Request& req, Telemetry& telemetry) {
+Response respond(const Request& req, Telemetry& telemetry, HttpState* state) {
   Response res;
   res.keep_alive = req.keep_alive();
   const unsigned version = req.version();
@@ -38,7 +42,7 @@ Response respond(const Request& req, Telemetry& telemetry) {
     HttpAnswer a;
     try {
       auto target = req.target();
-      a = route(std::string_view(target.data(), target.size()), telemetry);
+      a = route(std::string_view(target.data(), target.size()), telemetry, state);
     } catch (const std::exception& e) {
       a = {500, "text/plain", std::string(e.what()) + "\n", true};
     }
@@ -48,20 +52,43 @@ Response respond(const Request& req, Telemetry& telemetry) {
   return res;
 }
 
+Response reject(const boost::system::error_code& why) {
+  int status = why == http::error::header_limit ? 431 : why == http::error::body_limit ? 413 : 400;
+  Response res;
+  res.body = "bad request: " + why.message() + "\n";
+  // The request's version is unknown: answer as HTTP/1.1, and close.
+  res.head = response_head(11, status, false, "text/plain", true, res.body.size());
+  return res;
+}
+
 void Session::answer() {
-  res_ = respond(req_, telemetry_);
+  ++state_.stats.requests;
+  res_ = respond(req_, state_.telemetry, &state_);
+  write();
+}
+
+void Session::refuse(const boost::system::error_code& why) {
+  ++state_.stats.bad_requests;
+  refused_ = true;
+  res_ = reject(why);
   write();
 }
 
 void Session::close() {
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  // Closing with unread bytes (the rest of a refused request) would reset
+  // the connection, and the peer could lose the answer before reading it.
+  if (refused_ && !ec) {
+    stream_.expires_after(std::chrono::seconds(2));  // however slowly it comes
+    discard_rest();
+  }
 }
 
 }  // namespace http_session
 
-void serve_connection(boost::asio::ip::tcp::socket socket, Telemetry& telemetry) {
-  std::make_shared<http_session::Session>(std::move(socket), telemetry)->start();
+void serve_connection(boost::asio::ip::tcp::socket socket, HttpState& state) {
+  std::make_shared<http_session::Session>(std::move(socket), state)->start();
 }
 
 }  // namespace avmon

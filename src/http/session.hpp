@@ -6,12 +6,13 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-#include "app/telemetry.hpp"
+#include "http/routes.hpp"
 
 namespace avmon {
 
 // Answers requests on `socket` (keep-alive) until the peer closes it, a
-// read times out or an error occurs; owns the socket from here on.
-void serve_connection(boost::asio::ip::tcp::socket socket, Telemetry& telemetry);
+// read times out or an error occurs; owns the socket from here on. `state`
+// outlives every connection (the server's).
+void serve_connection(boost::asio::ip::tcp::socket socket, HttpState& state);
 
 }  // namespace avmon

@@ -37,24 +37,32 @@ using Request = http::request<http::string_body>;
 // What a connection answers to one parsed request (session.cpp); also the
 // entry point of fuzz/fuzz_http.cpp, which parses raw bytes with the
 // parser session_read.cpp uses.
-Response respond(const Request& req, Telemetry& telemetry);
+Response respond(const Request& req, Telemetry& telemetry, HttpState* state = nullptr);
+
+// The answer to bytes the parser refused (`why`: Beast's error): 400, or
+// 431 / 413 over the header / body limits; the connection then closes.
+Response reject(const boost::system::error_code& why);
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Telemetry& telemetry) : stream_(std::move(socket)), telemetry_(telemetry) {}
+  Session(tcp::socket socket, HttpState& state) : stream_(std::move(socket)), state_(state) {}
   void start() { read(); }
 
  private:
   void read();                                         // session_read.cpp
   void answer();                                       // session.cpp
+  void refuse(const boost::system::error_code& why);  // session.cpp
   void write();                                        // session_write.cpp
   void close();                                        // session.cpp
+  void discard_rest();                                 // session_read.cpp
 
   beast::tcp_stream stream_;
-  Telemetry& telemetry_;
+  HttpState& state_;
   beast::flat_buffer buffer_;
   Request req_;
   Response res_;
+  bool refused_ = false;
+  char discard_[4096];
 };
 
 }  // namespace avmon::http_session
