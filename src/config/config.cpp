@@ -45,9 +45,8 @@ void check_range(const OptionSpec& spec, double v, const std::string& place, con
   range << "[" << (spec.min ? human_number(*spec.min) : "-inf") << ", "
         << (spec.max ? human_number(*spec.max) : "inf") << "]";
   if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) {
-    std::ostringstream m;
-    m << "value " << v << " out of range " << range.str() << (spec.unit.empty() ? "" : " " + spec.unit);
-    fail(place, key, m.str());
+    fail(place, key, "value " + human_number(v, 6) + " out of range " + range.str() +
+                         (spec.unit.empty() ? "" : " " + spec.unit));
   }
 }
 
@@ -503,6 +502,11 @@ std::string format_option_value(const OptionValue& v) {
           for (size_t i = 0; i < x.size(); ++i)
             s << (i ? ", " : "") << "[" << x[i].x << ", " << x[i].y << ", " << x[i].w << ", " << x[i].h << "]";
           s << "]";
+        } else if constexpr (std::is_same_v<T, double>) {
+          // People write a million as 1000000, not 1e+06; fractions keep
+          // the six significant digits that read back as the default.
+          if (x == std::floor(x) && std::fabs(x) < 1e15) s << human_number(x, 0);
+          else s << x;
         } else s << x;
       },
       v);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "support/run.hpp"
 
@@ -175,6 +176,34 @@ TEST(Cli, ConfigurationsTheLoaderCannotTakeExitTwoWithAPlace) {
     EXPECT_EQ(r.exit_status, 2) << path << ": " << r.err;
     EXPECT_NE(r.err.find("configuration error: " + path.string() + message), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+  }
+}
+
+// Numbers in messages as people write them: a million is 1000000, not
+// 1e+06, and ten seconds 10 s, not 10.000000 s (the range check once wrote
+// "value 1e+07", the option tables "range 1 .. 1e+06").
+TEST(Cli, NumbersInMessagesAreWrittenAsPeopleWriteThem) {
+  auto dir = scratch_dir("numbers");
+  std::ofstream(dir / "big.yaml") << "notifiers:\n  queue_size: 10000000\n";
+  std::ofstream(dir / "small.yaml") << "input:\n  open_timeout_s: 0.0500001\n";
+  RunResult big = run_process({avmon_binary(), "check-config", (dir / "big.yaml").string()});
+  EXPECT_EQ(big.exit_status, 2);
+  EXPECT_NE(big.err.find("big.yaml:2:3: notifiers.queue_size: value 10000000 out of range [1, 1000000] events"),
+            std::string::npos)
+      << big.err;
+  RunResult small = run_process({avmon_binary(), "check-config", (dir / "small.yaml").string()});
+  EXPECT_NE(small.err.find("small.yaml:2:3: input.open_timeout_s: value 0.05 out of range [0.1, 3600] s"),
+            std::string::npos)
+      << small.err;
+  const std::regex unreadable(R"(\b\d+(\.\d+)?e[+-]\d+\b|\b\d+\.\d{6}\b)");
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"detectors"}, {"check-config", "--print-defaults"}, {"check-config", "--print-reference"}}) {
+    std::vector<std::string> argv = {avmon_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    RunResult r = run_process(argv);
+    ASSERT_EQ(r.exit_status, 0) << args[0];
+    std::smatch m;
+    EXPECT_FALSE(std::regex_search(r.out, m, unreadable)) << args.back() << ": " << m.str(0);
   }
 }
 
