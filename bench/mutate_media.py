@@ -6,7 +6,7 @@ WAV, Ogg/WebM...) are generated with the ffmpeg CLI, then each is damaged in
 --per-clip ways (bit flips, overwritten or zeroed ranges, truncation, cut or
 repeated chunks, damaged headers), deterministically from --seed. avmon
 analyses every mutated file (use a sanitizer build: --avmon
-build-asan/avmon). Each run must:
+build-san/avmon). Each run must:
   - end by itself within --timeout-s (no hang),
   - exit 0 (analysed) or 3 (not media / nothing decodable), never a signal
     or "internal error" (1),
@@ -14,8 +14,8 @@ build-asan/avmon). Each run must:
   - write only valid JSON lines, and when it exits 0, exactly one
     stream.summary, last.
 
-  bench/mutate_media.py --avmon build-asan/avmon                 # 7 clips x 90 = 630 files
-  bench/mutate_media.py --avmon build-asan/avmon --per-clip 8    # the sanitizer stage's quick subset
+  bench/mutate_media.py --avmon build-san/avmon                  # 7 clips x 90 = 630 files
+  bench/mutate_media.py --avmon build-san/avmon --per-clip 8     # the sanitizer stage's quick subset
 
 Failing inputs are kept in --out/failures/ with avmon's stderr; add each to
 tests as a regression once fixed. Exit status 0 when every run passed.
