@@ -120,6 +120,9 @@ std::variant<Invocation, int> parse_command_line(int argc, const char* const* ar
   run->add_flag("--print-expect", inv.print_expect,
                 "at the end, print on stdout an expect: configuration section describing the format found "
                 "(events then go only to --events PATH)");
+  run->add_option("--program", inv.program,
+                  "MPEG-TS: the service to monitor, by program number or service name (default: input.program, "
+                  "else the first service with video)");
   run->add_option("--http", inv.http_listen, "serve /metrics, /healthz, /readyz, /status and the status page on ADDR:PORT");
   run->add_option("--progress", inv.progress,
                   "write progress as key=value lines to FILE ('-': stdout) every half second, as ffmpeg -progress");

@@ -25,6 +25,7 @@ struct Invocation {
   bool print_expect = false;  // run: --print-expect
   bool quiet = false;       // run: --quiet (no progress line, warnings and errors only)
   std::string progress;     // run: --progress FILE|- (machine-readable progress)
+  std::string program;      // run: --program (MPEG-TS service)
   bool fast = false;        // demo: --fast
   // healthcheck
   double timeout_s = 2;

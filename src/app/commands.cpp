@@ -143,7 +143,10 @@ int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::strin
   hub.close();
   hub.set_decorator({});
   int status = exit_status::kOk;
-  if (source.stats().video_frames == 0 && source.stats().audio_blocks == 0 && reason != "stopped") {
+  // (A service that could not be decoded, e.g. scrambled, was analysed and
+  // reported through its transport: not an input error.)
+  if (source.stats().video_frames == 0 && source.stats().audio_blocks == 0 && reason != "stopped" &&
+      !source.carries_service()) {
     spdlog::error("{}: no audio or video could be decoded ({})", redact_url(cfg.input.url), reason);
     status = exit_status::kInput;
   } else if (std::uint64_t lost = LostOutput::global().total_events_lost(); lost > 0) {
@@ -172,6 +175,7 @@ int run_command(const Invocation& inv) {
   if (!inv.http_listen.empty()) cfg.http.listen = inv.http_listen;
   if (!inv.input.empty()) cfg.input.url = inv.input;
   if (inv.realtime) cfg.input.realtime = true;
+  if (!inv.program.empty()) cfg.input.program = inv.program;
   if (!inv.events.empty()) cfg.events_path = inv.events;
   if (cfg.events_path.empty()) cfg.events_path = "-";
   if (cfg.input.url.empty()) {

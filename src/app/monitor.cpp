@@ -9,6 +9,7 @@
 #include "app/signal_loss.hpp"
 #include "app/telemetry.hpp"
 #include "util/numbers.hpp"
+#include "transport/events.hpp"
 #include "util/time.hpp"
 #include "util/url.hpp"
 
@@ -48,6 +49,14 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
     slots.push_back({d.info->name, d.info->media, d.info->create(d.options)});
   }
   if (source.live()) SignalLossWatch::declare(*engine_, cfg);
+  const TransportAccess transport = source.transport();
+  if (transport.analyzer) {
+    // A scrambled or missing service is neither black, frozen, silent nor lost.
+    std::vector<std::string> av_types = {"signal_loss"};
+    for (const auto& d : cfg.detectors)
+      if (d.enabled) av_types.insert(av_types.end(), d.info->types.begin(), d.info->types.end());
+    TransportEvents::declare(*engine_, cfg, av_types);
+  }
   spdlog::info("{} detectors enabled", slots.size());
   DispatchLimits limits;
   limits.max_failures = cfg.pipeline.detector_max_failures;
@@ -58,6 +67,7 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
       std::move(slots), *engine_, source.live() ? Dispatcher::Mode::DropWhenBehind : Dispatcher::Mode::Lossless,
       cfg.pipeline.threads, cfg.pipeline.queue_frames, limits);
   if (source.live()) signal_loss_ = std::make_unique<SignalLossWatch>(cfg.input, source, *dispatcher_);
+  if (transport.analyzer) transport_ = std::make_unique<TransportEvents>(cfg, transport, *dispatcher_, source.live());
 }
 
 Monitor::~Monitor() {
@@ -132,16 +142,22 @@ void Monitor::on_stream_info(const StreamInfo& info, bool changed) {
 }
 
 void Monitor::on_video(std::shared_ptr<const VideoFrame> frame) {
+  if (transport_) transport_->media_delivered(frame->media_time_s());
   if (telemetry_) telemetry_->on_video(frame);
   if (signal_loss_) signal_loss_->on_media(frame->media_time_s(), frame->duration_s());
   dispatcher_->video(std::move(frame));
 }
 void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) {
+  if (transport_) transport_->media_delivered(block->media_time_s());
   if (telemetry_) telemetry_->on_audio(*block);
   if (signal_loss_)
     signal_loss_->on_media(block->media_time_s(), block->samples() / static_cast<double>(std::max(1, block->sample_rate())));
   dispatcher_->audio(std::move(block));
 }
+void Monitor::on_transport(bool decoding) {
+  if (transport_) transport_->pump(decoding);
+}
+
 void Monitor::on_discontinuity(double media_time_s) {
   spdlog::warn("timestamp discontinuity at media time {} s", human_number(media_time_s));
   dispatcher_->discontinuity(media_time_s);
@@ -153,6 +169,7 @@ std::string Monitor::run() {
   if (telemetry_) telemetry_->set_input_up(false);
   double end_s = source_.end_media_time_s();
   if (signal_loss_) end_s = signal_loss_->stop(end_s);
+  if (transport_) transport_->finish(end_s);
   dispatcher_->finish(end_s);
   auto& st = source_.stats();
 
@@ -169,6 +186,9 @@ std::string Monitor::run() {
   s["discontinuities"] = st.discontinuities.load();
   if (signal_loss_) s["live"] = signal_loss_->summary();
   if (nlohmann::json input = source_.summary(); input.is_object()) s["details"] = std::move(input);
+  if (transport_) {
+    if (nlohmann::json t = transport_->summary(); t.is_object()) s["transport"] = std::move(t);
+  }
   nlohmann::json format = {{"video", info_.has_video}, {"audio", info_.has_audio}};
   if (info_.has_video) {
     format["width"] = info_.width;
@@ -191,6 +211,7 @@ std::string Monitor::run() {
     for (const auto& [type, n] : e.defect_counts()) counts[type] = n;
     s["defects"] = counts;
     s.update(figures, true);
+    if (transport_) s.update(transport_->extension_summaries(), true);
     summary_ = s;
     e.emit_line(s);
   });

@@ -15,6 +15,7 @@ namespace avmon {
 
 class Telemetry;
 class SignalLossWatch;
+class TransportEvents;
 
 // A stream name from an input URL: a file's base name, or the URL without
 // its scheme, with anything unusual replaced by '-'.
@@ -33,6 +34,7 @@ class Monitor final : public SourceConsumer {
   void on_video(std::shared_ptr<const VideoFrame> frame) override;
   void on_audio(std::shared_ptr<const AudioBlock> block) override;
   void on_discontinuity(double media_time_s) override;
+  void on_transport(bool decoding) override;
 
   Dispatcher& dispatcher() { return *dispatcher_; }
   // The stream.summary line written at the end of run() (null before).
@@ -50,6 +52,7 @@ class Monitor final : public SourceConsumer {
   std::unique_ptr<EventEngine> engine_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<SignalLossWatch> signal_loss_;  // live inputs only; after dispatcher_ (uses it)
+  std::unique_ptr<TransportEvents> transport_;    // MPEG-TS analysis (src/transport); after dispatcher_
   StreamInfo info_;
   bool configured_ = false;
   Telemetry* telemetry_ = nullptr;

@@ -167,6 +167,8 @@ struct Builder {
     else if (section == "input" && key == "reconnect_max_attempts") c.input.reconnect_max_attempts = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "input" && key == "reconnect_initial_delay_s") c.input.reconnect_initial_delay_s = dbl();
     else if (section == "input" && key == "reconnect_max_delay_s") c.input.reconnect_max_delay_s = dbl();
+    else if (section == "input" && key == "program") c.input.program = str();
+    else if (section.rfind("transport", 0) == 0) set_transport_option(c.input.transport, section, key, v);
     else if (section == "pipeline" && key == "threads") c.pipeline.threads = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "pipeline" && key == "queue_frames") c.pipeline.queue_frames = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "pipeline" && key == "detector_max_failures") c.pipeline.detector_max_failures = static_cast<int>(std::get<std::int64_t>(v));
@@ -321,7 +323,14 @@ const std::vector<SectionSpec>& core_sections() {
         {"reconnect_initial_delay_s", OptionType::Double, 0.5, 0.0, 3600.0, "s",
          "delay before the first reconnect attempt; doubled after each failure, with jitter", {}},
         {"reconnect_max_delay_s", OptionType::Double, 10.0, 0.0, 3600.0, "s",
-         "upper bound of the reconnect delay", {}}}},
+         "upper bound of the reconnect delay", {}},
+        {"program", OptionType::String, std::string(), {}, {}, "",
+         "MPEG-TS: the service to monitor, by program number or service name (or --program); empty: the first "
+         "service with video", {}}}},
+      {"transport", "MPEG-TS inputs: the packet-level analysis (ETSI TR 101 290, services, scrambling, PIDs)",
+       transport_option_specs()},
+      {"transport.indicators", "TR 101 290 indicators checked (false: neither counted nor reported)",
+       transport_indicator_specs()},
       {"pipeline", "decode and dispatch",
        {{"threads", OptionType::Int, std::int64_t{0}, 0.0, 256.0, "", "detector worker threads (0: one per core)", {}},
         {"queue_frames", OptionType::Int, std::int64_t{16}, 1.0, 10000.0, "frames",

@@ -13,6 +13,7 @@
 #include "avmon/options.hpp"
 #include "pipeline/engine.hpp"
 #include "pipeline/registry.hpp"
+#include "transport/options.hpp"
 
 namespace avmon {
 
@@ -32,6 +33,10 @@ struct InputConfig {
   int reconnect_max_attempts = 0;     // consecutive failed attempts before giving up; 0 = forever
   double reconnect_initial_delay_s = 0.5;
   double reconnect_max_delay_s = 10;
+  // MPEG-TS: the service to monitor (program number or service name; empty:
+  // the first with video) and the transport analysis (section `transport`).
+  std::string program;
+  TransportConfig transport;
 };
 
 struct PipelineConfig {

@@ -17,6 +17,7 @@ extern "C" {
 #include "input/av_source.hpp"
 #include "input/backoff.hpp"
 #include "util/numbers.hpp"
+#include "transport/options.hpp"
 
 namespace avmon {
 namespace av_source_detail {
@@ -32,6 +33,66 @@ bool is_live_url(const std::string& url) {
   if (p == std::string::npos) return false;
   std::string scheme = url.substr(0, p);
   return scheme != "file" && scheme != "pipe";
+}
+
+AvSource::AvSource(InputConfig cfg, const std::atomic<bool>* stop_flag, AVIOContext* custom_io)
+    : cfg_(std::move(cfg)), display_url_(redact_url(cfg_.url)), external_stop_(stop_flag), custom_io_(custom_io) {
+  live_ = !custom_io_ && is_live_url(cfg_.url);
+  if (cfg_.transport.enabled)
+    analyzer_ = std::make_unique<ts::Analyzer>(analyzer_options(cfg_.transport, live_, cfg_.program));
+}
+
+double AvSource::end_media_time_s() const {
+  // Nothing decoded (a scrambled service): the transport says how long it was.
+  if (end_media_time_s_ <= 0 && analyzer_ && analyzer_->synced() && analyzer_->has_origin())
+    return std::max(0.0, analyzer_->media_time(analyzer_->clock_s()));
+  return end_media_time_s_;
+}
+
+std::optional<AvSource::OpenError> AvSource::no_service() {
+  if (!analyzer_ || live_) return std::nullopt;
+  analyzer_->finish();  // a file too short to prove sync still shows its packets
+  if (!analyzer_->synced() || carries_service()) return std::nullopt;
+  return OpenError{display_url_ + " holds no service: " + std::to_string(analyzer_->packets()) +
+                       " MPEG-TS packets without a PAT and PMT, and no decodable audio or video",
+                   true};
+}
+
+int AvSource::open_demuxer(AVDictionary** opts) {
+  const AVInputFormat* forced = nullptr;
+  if (custom_io_ && !analyzer_) {
+    fmt_->pb = custom_io_;
+    fmt_->flags |= AVFMT_FLAG_CUSTOM_IO;  // avformat_close_input leaves it to the caller
+  } else if (analyzer_ && (custom_io_ || TsTap::applies_to(cfg_.url))) {
+    if (sessions_opened_) {
+      // A new session of a live input: the clock goes on across the outage.
+      analyzer_->new_session(seconds_since(transport_gap_from_));
+      transport_gap_from_ = Clock::now();
+    }
+    tap_ = std::make_unique<TsTap>(*analyzer_, rtp_figures_);
+    tap_->set_gap_threshold(gap_threshold_s());
+    // The caller's bytes (see make_av_source), or the URL's protocol.
+    int err = custom_io_ ? tap_->open(fmt_, custom_io_, live_) : tap_->open(fmt_, cfg_.url, opts, live_);
+    if (err < 0) {
+      avformat_free_context(fmt_);
+      fmt_ = nullptr;
+      tap_.reset();
+      return err;
+    }
+    forced = tap_->forced_format();
+    // HLS over HTTP would reuse a segment's connection through the context
+    // it opened, which is now the tap's: one connection per segment instead.
+    if (cfg_.url.rfind("http", 0) == 0) av_dict_set(opts, "http_persistent", "0", 0);
+  }
+  int err = avformat_open_input(&fmt_, cfg_.url.c_str(), forced, opts);
+  if (tap_) av_dict_set(opts, "http_persistent", nullptr, 0);  // not the user's: never "unrecognised"
+  if (err < 0) {
+    tap_.reset();  // avformat_open_input freed the context, not our I/O
+    return err;
+  }
+  sessions_opened_ = true;
+  if (tap_) tap_->format_known(fmt_);
+  return 0;
 }
 
 namespace {
@@ -70,14 +131,10 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
   fmt_ = avformat_alloc_context();
   fmt_->interrupt_callback.callback = &AvSource::interrupt_cb;
   fmt_->interrupt_callback.opaque = this;
-  if (custom_io_) {
-    fmt_->pb = custom_io_;
-    fmt_->flags |= AVFMT_FLAG_CUSTOM_IO;  // avformat_close_input leaves it to the caller
-  }
   AVDictionary* opts = nullptr;
   for (const auto& [k, v] : cfg_.av_options) av_dict_set(&opts, k.c_str(), v.c_str(), 0);
   arm_deadline(cfg_.open_timeout_s);
-  int err = avformat_open_input(&fmt_, cfg_.url.c_str(), nullptr, &opts);
+  int err = open_demuxer(&opts);
   std::string unused;
   for (AVDictionaryEntry* e = nullptr; (e = av_dict_get(opts, "", e, AV_DICT_IGNORE_SUFFIX));)
     unused += std::string(unused.empty() ? "" : ", ") + e->key;
@@ -88,6 +145,7 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
     if (err == AVERROR_EXIT)
       return OpenError{"cannot open " + display_url_ + ": no answer within " + human_number(cfg_.open_timeout_s) + " s",
                        false};
+    if (auto none = no_service()) return none;
     return OpenError{"cannot open " + display_url_ + ": " + av_error(err), permanent_open_error(err)};
   }
   stats_.input_open = true;
@@ -99,29 +157,42 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
   count_input_bytes();
   if (err < 0) {
     close_input();
+    if (auto none = no_service()) return none;
     return OpenError{"cannot read stream information of " + display_url_ + ": " + av_error(err), false};
   }
   duration_s_ = fmt_->duration > 0 ? fmt_->duration / static_cast<double>(AV_TIME_BASE) : 0.0;
 
-  video_index_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-  audio_index_ = av_find_best_stream(fmt_, AVMEDIA_TYPE_AUDIO, -1, video_index_ >= 0 ? video_index_ : -1, nullptr, 0);
+  if (auto failed = choose_streams()) {
+    close_input();
+    return failed;
+  }
   if (video_index_ >= 0) video_dec_ = open_decoder(video_index_);
   if (audio_index_ >= 0) audio_dec_ = open_decoder(audio_index_);
   if (!video_dec_) video_index_ = -1;
   if (!audio_dec_) audio_index_ = -1;
+  transport_only_ = false;
   if (video_index_ < 0 && audio_index_ < 0) {
-    std::string msg = display_url_ + " is not media: no decodable audio or video stream (format " +
-                      std::string(fmt_->iformat ? fmt_->iformat->name : "?") + ")";
-    close_input();
-    // A file that is not media stays so; a live feed may be momentarily garbage.
-    return OpenError{msg, !live_};
+    if (carries_service()) {
+      // A service whose streams cannot be decoded (scrambled, or absent):
+      // an operator's alarm, reported by the transport analysis.
+      transport_only_ = true;
+      spdlog::warn("{}: nothing of service {} can be decoded; analysing the transport stream only", display_url_,
+                   *analyzer_->selected());
+    } else {
+      std::string msg = display_url_ + " is not media: no decodable audio or video stream (format " +
+                        std::string(fmt_->iformat ? fmt_->iformat->name : "?") + ")";
+      close_input();
+      if (auto none = no_service()) return none;
+      // A file that is not media stays so; a live feed may be momentarily garbage.
+      return OpenError{msg, !live_};
+    }
   }
   for (unsigned i = 0; i < fmt_->nb_streams; ++i)
     if (static_cast<int>(i) != video_index_ && static_cast<int>(i) != audio_index_)
       fmt_->streams[i]->discard = AVDISCARD_ALL;
   known_streams_ = fmt_->nb_streams;
 
-  if (fmt_->start_time != AV_NOPTS_VALUE) timeline_.set_origin(fmt_->start_time / static_cast<double>(AV_TIME_BASE));
+  set_origin();
   if (video_index_ >= 0) {
     AVStream* st = fmt_->streams[video_index_];
     AVRational fr = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
@@ -147,6 +218,7 @@ void AvSource::close_input() {
     arm_deadline(1.0);
     avformat_close_input(&fmt_);
   }
+  tap_.reset();
   stats_.input_open = false;
 }
 
@@ -203,7 +275,10 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
     count_input_bytes();
     // A stop interrupts the read; what the demuxer flushes then is not news.
     if (stopping()) return "stopped";
-    if (err == AVERROR_EOF) break;
+    if (err == AVERROR_EOF) {
+      if (analyzer_) consumer.on_transport(!transport_only_);
+      break;
+    }
     if (err < 0) {
       if (stopping()) return "stopped";
       if (live_ && err == AVERROR_INVALIDDATA) {
@@ -216,6 +291,7 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
       }
     } else {
       if (fmt_->nb_streams != known_streams_) note_new_streams();
+      if (analyzer_) consumer.on_transport(!transport_only_);
       ++stats_.packets;
       stats_.bytes += static_cast<std::uint64_t>(pkt->size);
       note_transport_timing(*pkt);
@@ -227,7 +303,10 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
     }
     // Data keeps coming but none of it decodes (new programme layout, another
     // codec on new PIDs, endless garbage): start afresh with a new probe.
-    if (live_ && seconds_since(session_delivered_ ? last_delivery_ : session_start) > cfg_.read_timeout_s) {
+    // (Not so for a service that is scrambled or cannot be decoded: the
+    // transport analysis reports it; reopening would change nothing.)
+    if (live_ && !transport_only_ && !(analyzer_ && analyzer_->service_scrambled()) &&
+        seconds_since(session_delivered_ ? last_delivery_ : session_start) > cfg_.read_timeout_s) {
       reason = "nothing decodable for " + human_number(cfg_.read_timeout_s) + " s";
       break;
     }
@@ -254,6 +333,7 @@ std::string AvSource::run(SourceConsumer& consumer) {
       if (reason == "stopped") break;
       ++stats_.sessions_lost;
       close_input();
+      transport_gap_from_ = Clock::now();
       if (!may_reconnect()) break;
       if (session_delivered_) {
         backoff.reset();

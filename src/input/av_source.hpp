@@ -23,6 +23,8 @@ extern "C" {
 }
 
 #include "input/decode_log.hpp"
+#include "transport/tap.hpp"
+#include "ts/analyzer.hpp"
 #include "input/source.hpp"
 #include "input/timeline.hpp"
 #include "pipeline/av_ptr.hpp"
@@ -42,10 +44,7 @@ bool is_live_url(const std::string& url);
 
 class AvSource final : public MediaSource {
  public:
-  AvSource(InputConfig cfg, const std::atomic<bool>* stop_flag, AVIOContext* custom_io = nullptr)
-      : cfg_(std::move(cfg)), display_url_(redact_url(cfg_.url)), external_stop_(stop_flag), custom_io_(custom_io) {
-    live_ = !custom_io_ && is_live_url(cfg_.url);
-  }
+  AvSource(InputConfig cfg, const std::atomic<bool>* stop_flag, AVIOContext* custom_io = nullptr);
   ~AvSource() override { close_input(); }
 
   void open() override;
@@ -55,9 +54,13 @@ class AvSource final : public MediaSource {
     stop_ = true;
     pace_cv_.notify_all();
   }
-  double end_media_time_s() const override { return end_media_time_s_; }
+  double end_media_time_s() const override;
   double duration_s() const override { return duration_s_; }
   bool live() const override { return live_; }
+  TransportAccess transport() override {
+    return {analyzer_.get(), cfg_.url.rfind("rtp://", 0) == 0 ? &rtp_figures_ : nullptr};
+  }
+  bool carries_service() const override { return analyzer_ && analyzer_->synced() && analyzer_->selected(); }
 
  private:
   struct OpenError {
@@ -110,6 +113,19 @@ class AvSource final : public MediaSource {
   // were (at least partly) received before the gap.
   void watch_input_progress();
   void update_info(SourceConsumer* consumer);
+  // av_source_select.cpp: what to decode. In an MPEG-TS, the chosen
+  // service's first video and first audio stream (PMT order); elsewhere
+  // libavformat's best streams. Then media time's origin: the first
+  // timestamp of the streams decoded. An error when the configured service
+  // is not in the input.
+  std::optional<OpenError> choose_streams();
+  std::optional<std::uint16_t> choose_program();
+  void set_origin();
+  // A file of MPEG-TS packets without any service: the reason it cannot be
+  // analysed (nullopt when that is not the case).
+  std::optional<OpenError> no_service();
+  // The demuxer opened on the tap, or the plain protocol.
+  int open_demuxer(AVDictionary** opts);
 
   InputConfig cfg_;
   std::string display_url_;  // cfg_.url for messages: without secrets (util/url.hpp)
@@ -133,6 +149,13 @@ class AvSource final : public MediaSource {
   std::uint64_t bytes_at_delivery_ = 0;
 
   AVFormatContext* fmt_ = nullptr;
+  // MPEG-TS: the analyser lives across sessions; the tap is the session's.
+  std::unique_ptr<ts::Analyzer> analyzer_;
+  std::unique_ptr<TsTap> tap_;
+  RtpFigures rtp_figures_;
+  bool transport_only_ = false;      // nothing decodable: the transport is analysed alone
+  bool sessions_opened_ = false;
+  Clock::time_point transport_gap_from_{};
   int video_index_ = -1, audio_index_ = -1;
   AVCodecContextPtr video_dec_, audio_dec_;
   // Transport-level A/V timing: how far apart the muxer carries audio and

@@ -14,6 +14,7 @@
 #include "avmon/frame.hpp"
 #include "config/config.hpp"
 #include "pipeline/frames.hpp"
+#include "transport/access.hpp"
 
 struct AVIOContext;
 
@@ -33,6 +34,10 @@ class SourceConsumer {
   virtual void on_audio(std::shared_ptr<const AudioBlock> block) = 0;
   // Timestamps jumped (or media stopped and came back): history is void.
   virtual void on_discontinuity(double media_time_s) = 0;
+  // MPEG-TS inputs, after each read of the demuxer: the transport analyser
+  // has new packets behind it. `decoding`: frames are expected (false when
+  // only the transport is analysed, e.g. a scrambled service).
+  virtual void on_transport(bool /*decoding*/) {}
 };
 
 struct SourceStats {
@@ -76,6 +81,11 @@ class MediaSource {
   // Figures about the input itself for stream.summary's details (e.g. the
   // audio/video timestamp skew at the transport level); null when none.
   virtual nlohmann::json summary() const { return nullptr; }
+  // The packet-level transport analysis (MPEG-TS inputs); empty when off.
+  virtual TransportAccess transport() { return {}; }
+  // The input carries a service even if nothing of it could be decoded
+  // (scrambled): analysing it is not an input error.
+  virtual bool carries_service() const { return false; }
   SourceStats& stats() { return stats_; }
   // Shared-product accounting of the frames this source made.
   DerivedStats& derived_stats() { return derived_; }

@@ -109,7 +109,7 @@ void Dispatcher::submit_lossless(double media_time_s, unsigned media, const std:
   {
     std::unique_lock lk(mu_);
     seq = next_seq_++;
-    batches_.push_back({media_time_s, 0, false, std::vector<std::vector<Observation>>(slots_.size())});
+    batches_.push_back({media_time_s, 0, false, std::vector<std::vector<Observation>>(slots_.size()), {}});
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (!(slots_[i].media & media) || rt_[i]->disabled) continue;
       cv_.wait(lk, [&] { return rt_[i]->inflight < queue_frames_; });
@@ -235,6 +235,7 @@ void Dispatcher::flush_locked() {
   bool popped = false;
   while (!batches_.empty() && batches_.front().sealed && batches_.front().remaining == 0) {
     Batch& b = batches_.front();
+    if (b.external) b.external(engine_);
     for (size_t i = 0; i < slots_.size(); ++i)
       for (const auto& o : b.observations[i]) engine_.observe(slots_[i].name, o);
     engine_.advance(b.media_time_s);
@@ -347,6 +348,14 @@ nlohmann::json Dispatcher::levels(size_t slot) const {
   const Published& p = *published_[slot];
   std::lock_guard lk(p.mu);
   return p.levels;
+}
+
+void Dispatcher::submit_external(double media_time_s, std::function<void(EventEngine&)> apply) {
+  flush_pending();
+  std::lock_guard lk(mu_);
+  ++next_seq_;
+  batches_.push_back({media_time_s, 0, true, std::vector<std::vector<Observation>>(slots_.size()), std::move(apply)});
+  flush_locked();
 }
 
 void Dispatcher::with_engine(const std::function<void(EventEngine&)>& fn) {

@@ -133,6 +133,12 @@ class Dispatcher {
   // Runs `fn` with the engine under the dispatcher's lock (status, metrics).
   void with_engine(const std::function<void(EventEngine&)>& fn);
 
+  // Observations from outside the detectors (the transport stream layer):
+  // `apply` reaches the engine in order, after everything handed over before
+  // this call and before anything after it, so a file's events stay the same
+  // from run to run. Producer thread only.
+  void submit_external(double media_time_s, std::function<void(EventEngine&)> apply);
+
   const std::vector<DetectorSlot>& slots() const { return slots_; }
   const SlotStats& stats(size_t slot) const { return *stats_[slot]; }
   // One detector's figures for stream.summary: counts, cpu_s, state (and
@@ -148,6 +154,7 @@ class Dispatcher {
     int remaining = 0;
     bool sealed = false;  // every target has been counted in `remaining`
     std::vector<std::vector<Observation>> observations;  // per slot
+    std::function<void(EventEngine&)> external;          // submit_external()
   };
   // Per-slot dispatch state; under mu_ unless marked.
   struct Runtime {

@@ -96,6 +96,14 @@ void Analyzer::feed(const std::uint8_t* data, std::size_t size, std::optional<do
     if (!first_arrival_s_) first_arrival_s_ = arrival_s;
   }
   packetizer_.feed(data, size, *this);
+  // Sync never found again (after a gap, or bytes that never were packets):
+  // lost once five packets' worth of bytes went by without it.
+  if (!packetizer_.in_sync() && packetizer_.ever_synced() && !sync_lost_ &&
+      packetizer_.bytes_skipped() >= skipped_mark_ + 5 * kPacketSize) {
+    flush_pending(false);
+    sync_lost_ = true;
+    emit(TsEvent::State::Begin, Indicator::TsSyncLoss, kPidNull, "no sync byte pattern found");
+  }
 }
 
 void Analyzer::finish() {
@@ -112,6 +120,7 @@ void Analyzer::new_session(double gap_s) {
   reading_packet_ = packet_index_;
   reading_s_ = session_start_s_ = now_s_ = clock_.at(packet_index_);
   read_arrival_s_.reset();
+  skipped_mark_ = packetizer_.bytes_skipped();
   for (auto& st : pids_) {
     if (!st) continue;
     st->cc.reset();
@@ -123,11 +132,13 @@ void Analyzer::new_session(double gap_s) {
   pat_deadline_.armed = false;
   for (SiTable* t : {&nit_, &sdt_, &eit_, &tdt_, &bat_, &sdt_other_, &eit_other_, &tot_}) t->deadline.armed = false;
   si_last_.clear();
-  sync_lost_ = false;
 }
 
 void Analyzer::on_sync_byte_error() {
   flush_pending(false);
+  // The corrupted packet still took its place in the multiplex (timing,
+  // PCR positions), though nothing of it is analysed.
+  ++packet_index_;
   error(Indicator::SyncByteError, kPidNull, "sync byte is not 0x47");
 }
 
@@ -138,6 +149,7 @@ void Analyzer::on_sync_lost() {
 }
 
 void Analyzer::on_sync_acquired() {
+  skipped_mark_ = packetizer_.bytes_skipped();
   if (!sync_lost_) return;
   sync_lost_ = false;
   emit(TsEvent::State::End, Indicator::TsSyncLoss, kPidNull, "five sync bytes in a row");
@@ -287,6 +299,8 @@ void Analyzer::analyse(const std::uint8_t* p) {
     }
   }
   if (st.presence.armed) {
+    condition_errors(Indicator::PidError, pid, st.presence.due(now, opts_.pid_period_s), st.presence.failing,
+                     "no packets on the PID");
     condition_end(Indicator::PidError, pid, st.presence.failing, "PID back");
     st.presence.arm(now, opts_.pid_period_s);
   }

@@ -130,7 +130,12 @@ class Analyzer final : private PacketSink {
   const ServiceModel& services() const { return services_; }
   // The service being monitored, once chosen; `now` decides with what is known.
   std::optional<std::uint16_t> selected() const { return selected_; }
+  // Decides with what is known (end of probing).
   void decide_selection();
+  // The host chose (e.g. from the demuxer's programs when the SDT is late).
+  void select(std::uint16_t program_number);
+  // The selected service's audio/video PIDs are scrambled now.
+  bool service_scrambled() const { return service_scrambled_; }
   // The input's elementary streams' figures.
   std::vector<PidFigures> pid_figures() const;
   std::uint64_t packets() const { return packet_index_; }
@@ -146,6 +151,9 @@ class Analyzer final : private PacketSink {
   // Without a decoded stream (scrambled, nothing decodable): the origin is
   // the selected service's first PCR (else the first packet).
   void set_origin_from_transport();
+  // That origin as a 90 kHz timestamp of the service's clock, for the
+  // frames' timeline (nullopt without a PCR of the service).
+  std::optional<std::int64_t> transport_origin_pts() const { return selected_first_pcr_90k_; }
   bool has_origin() const { return origin_clock_s_.has_value(); }
   double media_time(double clock_s) const { return clock_s - origin_clock_s_.value_or(0.0); }
   // The selected service's latest video (else audio) PTS, 90 kHz.
@@ -231,6 +239,7 @@ class Analyzer final : private PacketSink {
 
   // Priority 1/2 state (analyzer.cpp / analyzer_psi.cpp)
   bool sync_lost_ = false;
+  std::uint64_t skipped_mark_ = 0;  // bytes skipped when sync was last found
   struct Deadline {
     double since_s = 0;       // last occurrence, or when watching began
     double next_s = 0;        // when the next error is due
@@ -276,6 +285,7 @@ class Analyzer final : private PacketSink {
   std::uint16_t selected_pcr_pid_ = kPidNull;   // the selected service's PCR PID
   std::uint16_t service_pts_pid_ = kPidNull;    // its video PID (else first audio)
   std::optional<double> selected_first_pcr_s_;  // clock at its first PCR
+  std::optional<std::int64_t> selected_first_pcr_90k_;  // and its value
   std::vector<std::uint16_t> watched_;          // audio/video and PCR PIDs (periodic checks)
 };
 

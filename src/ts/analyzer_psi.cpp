@@ -74,6 +74,9 @@ void Analyzer::on_pat(const Section& s) {
   if (!s.current()) return;
   auto pat = parse_pat(s);
   if (!pat) return;
+  // Deadlines passed since the last check count before the table renews them.
+  condition_errors(Indicator::PatError, kPidPat, pat_deadline_.due(now, opts_.pat_period_s), pat_deadline_.failing,
+                   "no PAT for more than " + std::to_string(opts_.pat_period_s).substr(0, 4) + " s");
   condition_end(Indicator::PatError, kPidPat, pat_deadline_.failing, "PAT back");
   pat_deadline_.arm(now, opts_.pat_period_s);
   if (s.last_section_number() > 0) {
@@ -94,6 +97,9 @@ void Analyzer::on_pmt(const Section& s) {
   auto pmt = parse_pmt(s);
   if (!pmt) return;
   PidState& st = *pids_[s.pid];
+  condition_errors(Indicator::PmtError, s.pid, st.pmt.due(now, opts_.pmt_period_s), st.pmt.failing,
+                   "no PMT of program " + std::to_string(pmt->program_number) + " for more than " +
+                       std::to_string(opts_.pmt_period_s).substr(0, 4) + " s");
   condition_end(Indicator::PmtError, s.pid, st.pmt.failing, "PMT back");
   st.pmt.arm(now, opts_.pmt_period_s);
   const Service* before = services_.find(pmt->program_number);
@@ -118,6 +124,7 @@ void Analyzer::on_si(const Section& s) {
     error(i, s.pid, "table_id " + hex(tid, 2) + " on PID " + hex(s.pid, 4));
   };
   auto seen = [&](SiTable& t, Indicator i, double period) {
+    condition_errors(i, s.pid, t.deadline.due(now, period), t.deadline.failing, "table late");
     condition_end(i, s.pid, t.deadline.failing, "table back");
     t.seen = true;
     t.deadline.arm(now, period);
@@ -256,6 +263,13 @@ void Analyzer::decide_selection() {
   if (selected_) return;
   selected_ = services_.choose(opts_.service, true);
   if (!selected_) return;
+  update_clock_reference();
+  note_service_presence();
+}
+
+void Analyzer::select(std::uint16_t program_number) {
+  if (selected_ == program_number) return;
+  selected_ = program_number;
   update_clock_reference();
   note_service_presence();
 }

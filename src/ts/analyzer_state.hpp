@@ -15,14 +15,19 @@ struct PcrFit {
   std::deque<std::pair<double, double>> points;  // (packet index, PCR in 27 MHz ticks, unwrapped)
   double unwrap_base = 0;                        // added to raw PCRs to unwrap them
   std::int64_t last_raw = -1;
+  int outliers = 0;  // consecutive PCRs off the fit (and left out of it)
   void reset() {
+    outliers = 0;
     points.clear();
     last_raw = -1;
     unwrap_base = 0;
   }
   // Adds a PCR; returns its deviation (ns) from the fit of the previous
-  // points, when there are enough of them and their rate is constant.
-  std::optional<double> add(double packet, std::int64_t raw, bool& constant_rate);
+  // points, when there are enough of them and their rate is constant. A PCR
+  // off by more than `limit_ns` stays out of the fit (one bad PCR must not
+  // bend it for the next ones); three in a row mean the multiplex changed
+  // (rate, packets inserted or lost) and the fit starts again.
+  std::optional<double> add(double packet, std::int64_t raw, double limit_ns, bool& constant_rate);
 };
 
 struct Analyzer::PidState {

@@ -19,7 +19,7 @@ std::string ms(double s) { return std::to_string(static_cast<long long>(std::llr
 constexpr double kPcrAbsencePeriodS = 1.0;  // a silent PCR PID counts one more error per second
 }  // namespace
 
-std::optional<double> PcrFit::add(double packet, std::int64_t raw, bool& constant_rate) {
+std::optional<double> PcrFit::add(double packet, std::int64_t raw, double limit_ns, bool& constant_rate) {
   if (last_raw >= 0 && raw < last_raw - kPcrWrap27M / 2) unwrap_base += static_cast<double>(kPcrWrap27M);
   last_raw = raw;
   const double v = static_cast<double>(raw) + unwrap_base;
@@ -51,6 +51,16 @@ std::optional<double> PcrFit::add(double packet, std::int64_t raw, bool& constan
       }
     }
   }
+  if (dev && constant_rate && std::abs(*dev) > limit_ns) {
+    if (++outliers < 3) return dev;
+    const bool was_constant = constant_rate;
+    reset();
+    last_raw = raw;
+    points.emplace_back(packet, v);
+    constant_rate = was_constant;
+    return dev;
+  }
+  outliers = 0;
   points.emplace_back(packet, v);
   if (points.size() > kWindow) points.pop_front();
   return dev;
@@ -90,8 +100,19 @@ void Analyzer::on_pcr(PidState& st, const PacketView& pkt) {
   const bool selected = st.pid == selected_pcr_pid_;
   const double now = now_s_;
   if (selected) {
-    if (!selected_first_pcr_s_) selected_first_pcr_s_ = now;
+    if (!selected_first_pcr_s_) {
+      selected_first_pcr_s_ = now;
+      selected_first_pcr_90k_ = pcr / 300;
+    }
     if (origin_pts_ && !origin_clock_s_) origin_clock_s_ = clock_.to_seconds(*origin_pts_ * 300);
+  }
+  // Seconds of silence passed since the last check count first.
+  if (st.pcr_absence.armed) {
+    if (const int n = st.pcr_absence.due(now, kPcrAbsencePeriodS); n > 0) {
+      st.pcr_absence_errors += n;
+      condition_errors(Indicator::PcrRepetitionError, st.pid, n, st.pcr_absence.failing, "no PCR");
+      for (int k = 0; k < n; ++k) error(Indicator::PcrError, st.pid, "no PCR");
+    }
   }
   if (st.have_pcr && !disc) {
     const std::int64_t d = wrap_diff_27m(pcr, st.last_pcr);
@@ -117,7 +138,7 @@ void Analyzer::on_pcr(PidState& st, const PacketView& pkt) {
     st.fit.reset();
   }
   // 2.4 against the constant-rate fit; jitter against arrival times.
-  const std::optional<double> dev = st.fit.add(static_cast<double>(at_packet_), pcr, st.constant_rate);
+  const std::optional<double> dev = st.fit.add(static_cast<double>(at_packet_), pcr, opts_.pcr_accuracy_ns, st.constant_rate);
   if (dev && st.constant_rate && checked(Indicator::PcrAccuracyError)) {
     st.max_accuracy_ns = std::max(st.max_accuracy_ns, std::abs(*dev));
     if (std::abs(*dev) > opts_.pcr_accuracy_ns)
@@ -166,6 +187,7 @@ void Analyzer::on_pes_start(PidState& st, const PacketView& pkt) {
       origin_clock_s_ = clock_.to_seconds(*origin_pts_ * 300);
   }
   if (st.av) {
+    condition_errors(Indicator::PtsError, st.pid, st.pts.due(now, opts_.pts_period_s), st.pts.failing, "no PTS");
     condition_end(Indicator::PtsError, st.pid, st.pts.failing, "PTS back");
     st.pts.arm(now, opts_.pts_period_s);
   }

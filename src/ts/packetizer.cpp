@@ -116,14 +116,17 @@ void Packetizer::search(PacketSink& sink) {
 }
 
 void Packetizer::flush(PacketSink& sink) {
-  if (in_sync_ || carry_.size() < kPacketSize) return;
+  // Only a whole input of a few packets, nothing skipped: garbage whose tail
+  // happens to start with 0x47 is not a packet.
+  if (in_sync_ || ever_synced_ || skipped_ > 0 || carry_.size() < kPacketSize || carry_.size() % kPacketSize != 0)
+    return;
   // Fewer than five packets left: take them if they all look like packets.
   std::size_t count = carry_.size() / kPacketSize;
   for (std::size_t k = 0; k < count; ++k)
     if (carry_[k * kPacketSize] != kSyncByte) return;
   std::vector<std::uint8_t> tail;
   tail.swap(carry_);
-  if (!ever_synced_) sink.on_sync_acquired();
+  sink.on_sync_acquired();
   ever_synced_ = true;
   for (std::size_t k = 0; k < count; ++k) sink.on_packet(tail.data() + k * kPacketSize);
 }

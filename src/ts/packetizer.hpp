@@ -24,8 +24,8 @@ class PacketSink {
 class Packetizer {
  public:
   void feed(const std::uint8_t* data, std::size_t n, PacketSink& sink);
-  // End of input: a tail too short to prove sync (fewer than five packets)
-  // is accepted when every packet in it starts with 0x47.
+  // End of input: an input too short to prove sync (fewer than five
+  // packets, nothing else) is accepted when every packet starts with 0x47.
   void flush(PacketSink& sink);
   // A new session: forget any partial packet and search for sync again.
   void reset();

@@ -144,7 +144,7 @@ TEST(Tr101290, PmtWithheldAndPmtScrambled) {
   m.hook = [](double t, Bytes& p, const std::string& kind) {
     if (kind != "pmt") return true;
     if (std::abs(t - 3.0) < 0.01) p[3] |= 0xC0;
-    return !(t > 0.95 && t < 1.85);  // last at ~0.9, back at ~1.9: deadline 1.4 only
+    return !(t > 0.95 && t < 1.75);  // last at ~0.9, back at ~1.8: deadline 1.4 only
   };
   m.run(4);
   Result r = analyse(m.out);
