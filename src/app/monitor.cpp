@@ -117,6 +117,7 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
       d.lag_s = ss.lag_s.load();
       p.detectors.push_back(std::move(d));
     }
+    if (transport_) p.transport = transport_->snapshot();
     return p;
   });
 }

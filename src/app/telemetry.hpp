@@ -46,6 +46,7 @@ struct PipelineTelemetry {
   std::uint64_t video_frames = 0, audio_blocks = 0, decode_errors = 0, corrupt_frames = 0, discontinuities = 0;
   std::uint64_t audio_conversion_errors = 0;  // decoded audio blocks that could not be converted (skipped)
   std::vector<DetectorTelemetry> detectors;
+  nlohmann::json transport;  // MPEG-TS inputs: the transport layer's figures (TransportEvents::snapshot)
 };
 
 struct ChannelLevel {

@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "http/metrics_transport.hpp"
 #include "http/process_metrics.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
@@ -148,6 +149,8 @@ std::string render_metrics(const TelemetrySnapshot& s, const HttpStats* http) {
         .Help("/metrics expositions rendered; requests in between share the last one")
         .Register(reg).Add(stream).Increment(static_cast<double>(http->metrics_renders));
   }
+
+  add_transport_metrics(reg, s.pipeline.transport, stream);
 
   // Label values are names from the outside (stream, input, plugin
   // detectors' types): the exposition must be UTF-8 whatever they hold.

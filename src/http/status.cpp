@@ -56,6 +56,7 @@ nlohmann::json render_status(const TelemetrySnapshot& s) {
   for (const auto& [output, f] : s.output_failures)
     outputs[output] = {{"write_errors", f.write_errors}, {"events_lost", f.events_lost}, {"last_error", f.last_error}};
   j["output_errors"] = outputs;
+  if (!s.pipeline.transport.is_null()) j["transport"] = s.pipeline.transport;  // MPEG-TS (docs/transport.md)
   return j;
 }
 

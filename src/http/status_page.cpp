@@ -23,6 +23,9 @@ const std::string& status_page_html() {
  ul{list-style:none;margin:0;padding:0} li{padding:3px 0;border-bottom:1px solid #2a2a2a}
  .defect{color:#f77} .defect img{height:48px;vertical-align:middle;margin-right:8px}
  .k-start{color:#f77} .k-end{color:#7d7} .t{color:#888;font-variant-numeric:tabular-nums;margin-right:8px}
+ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums} td,th{padding:2px 6px;text-align:right}
+ td:first-child,th:first-child,td.l,th.l{text-align:left} th{color:#888;font-weight:normal} .bad{color:#f77}
+ #ts-errors{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:0 12px;margin:8px 0}
 </style></head>
 <body>
 <header><h1>avmon <span id="stream"></span></h1><span id="input" class="down">input: unknown</span><span id="format"></span></header>
@@ -35,6 +38,10 @@ const std::string& status_page_html() {
  <div>
   <section><h2>Active defects</h2><ul id="defects"><li id="no-defects">none</li></ul></section>
   <section><h2>Recent events</h2><ul id="timeline"></ul></section>
+  <section id="transport" hidden><h2>Transport stream (TR 101 290)</h2><div id="ts-service"></div>
+   <div id="ts-errors"></div>
+   <table id="ts-pids"><thead><tr><th>PID</th><th class="l">role</th><th class="l">codec</th><th>Mbit/s</th><th>packets</th>
+    <th>CC errors</th><th>scrambled</th></tr></thead><tbody></tbody></table></section>
  </div>
 </main>
 <script>
@@ -95,7 +102,39 @@ function render(s) {
     li.appendChild(t); li.appendChild(document.createTextNode(e.kind + " " + what(e)));
     tl.appendChild(li);
   }
+  renderTransport(s.transport);
   document.body.dataset.updated = String(Date.now());
+}
+
+function hex(pid) { return "0x" + pid.toString(16).toUpperCase().padStart(4, "0"); }
+function renderTransport(t) {
+  const sec = $("transport");
+  sec.hidden = !t;
+  if (!t) return;
+  const svc = t.service;
+  text($("ts-service"), svc ? "service " + svc.program_number + (svc.name ? ": " + svc.name : "")
+      + (svc.provider ? " (" + svc.provider + ")" : "") + (svc.scrambled ? " - SCRAMBLED" : "")
+      + "  " + (t.bitrate_bps / 1e6).toFixed(2) + " Mbit/s" : "no service");
+  const errs = $("ts-errors");
+  errs.replaceChildren();
+  for (const [name, n] of Object.entries(t.tr101290 || {})) {
+    const d = document.createElement("div"); d.dataset.indicator = name; d.dataset.count = n;
+    if (n > 0) d.className = "bad";
+    d.textContent = name + ": " + n;
+    errs.appendChild(d);
+  }
+  const body = $("ts-pids").tBodies[0];
+  body.replaceChildren();
+  for (const p of t.pids || []) {
+    const tr = document.createElement("tr"); tr.dataset.pid = p.pid;
+    const cells = [hex(p.pid), p.role, p.codec || "", (p.bitrate_bps / 1e6).toFixed(3), p.packets, p.cc_errors,
+                   p.scrambled ? "yes" : "no"];
+    cells.forEach((c, i) => { const td = document.createElement("td"); td.textContent = c;
+      if (i === 1 || i === 2) td.className = "l";
+      if ((i === 5 && p.cc_errors > 0) || (i === 6 && p.scrambled)) td.className = "bad";
+      tr.appendChild(td); });
+    body.appendChild(tr);
+  }
 }
 
 async function poll() {

@@ -1,5 +1,6 @@
 #include "transport/figures.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace avmon {
@@ -47,13 +48,39 @@ nlohmann::json figures(const ts::Analyzer& a, const RtpFigures* rtp, std::size_t
   j["bytes_skipped"] = a.bytes_skipped();
   nlohmann::json pids = nlohmann::json::array();
   std::uint64_t total_bps = 0;
-  const auto all = a.pid_figures();
+  auto all = a.pid_figures();
+  // The monitored service's PIDs and the PSI/SI ones first (a capped list
+  // keeps them), then the others, each in PID order.
+  std::vector<std::uint16_t> mine;
+  if (auto sel = a.selected())
+    if (const ts::Service* s = a.services().find(*sel); s && s->pmt) {
+      mine.push_back(s->pmt_pid);
+      mine.push_back(s->pmt->pcr_pid);
+      for (const auto& es : s->pmt->streams) mine.push_back(es.pid);
+    }
+  std::stable_partition(all.begin(), all.end(), [&](const ts::PidFigures& f) {
+    return f.pid < 0x20 || std::find(mine.begin(), mine.end(), f.pid) != mine.end();
+  });
+  // The PIDs left out of a capped list still add up somewhere (/metrics
+  // sums them under pid="other").
+  std::uint64_t rest_packets = 0, rest_cc = 0, rest_scrambled = 0, rest_bps = 0;
   for (const auto& f : all) {
     total_bps += static_cast<std::uint64_t>(f.bitrate_bps);
-    if (pids.size() < max_pids) pids.push_back(pid_json(f));
+    if (pids.size() < max_pids) {
+      pids.push_back(pid_json(f));
+      continue;
+    }
+    rest_packets += f.packets;
+    rest_cc += f.cc_errors;
+    rest_scrambled += f.scrambled_packets;
+    rest_bps += static_cast<std::uint64_t>(f.bitrate_bps);
   }
   j["pids"] = std::move(pids);
-  if (all.size() > max_pids) j["pids_omitted"] = all.size() - max_pids;
+  if (all.size() > max_pids) {
+    j["pids_omitted"] = all.size() - max_pids;
+    j["omitted_pids"] = {{"packets", rest_packets}, {"cc_errors", rest_cc}, {"scrambled_packets", rest_scrambled},
+                         {"bitrate_bps", rest_bps}};
+  }
   j["bitrate_bps"] = total_bps;
   const auto pcr = a.pcr_figures();
   if (pcr.pcrs) {

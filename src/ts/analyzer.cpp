@@ -248,13 +248,18 @@ void Analyzer::analyse(const std::uint8_t* p) {
   if (st.packets == 0) st.first_s = now;
   ++st.packets;
   st.last_s = now;
-  if (st.window_start_s < 0) st.window_start_s = now;
-  ++st.window_packets;
-  if (now - st.window_start_s >= 1.0) {
-    st.bitrate_bps = static_cast<double>(st.window_packets) * kPacketSize * 8 / (now - st.window_start_s);
-    st.window_start_s = now;
-    st.window_packets = 0;
+  // Bit rates over one window of the multiplex clock shared by every PID,
+  // so that they add up to the multiplex's and a PID that stopped is 0.
+  if (window_start_s_ < 0) window_start_s_ = now;
+  if (now - window_start_s_ >= 1.0) {
+    for (std::uint16_t seen : seen_pids_) {
+      PidState& w = *pids_[seen];
+      w.bitrate_bps = static_cast<double>(w.window_packets) * kPacketSize * 8 / (now - window_start_s_);
+      w.window_packets = 0;
+    }
+    window_start_s_ = now;
   }
+  ++st.window_packets;
 
   if (pkt.transport_error()) {
     // The header itself may be wrong: count it and analyse nothing else.

@@ -235,6 +235,7 @@ class Analyzer final : private PacketSink {
   std::optional<double> arrival_s_, first_arrival_s_;
   StreamClock clock_;
   double last_timer_check_s_ = -1;
+  double window_start_s_ = -1;       // of the bit rates' current one-second window
   double session_start_s_ = 0;
 
   // Priority 1/2 state (analyzer.cpp / analyzer_psi.cpp)

@@ -48,7 +48,7 @@ struct Analyzer::PidState {
   std::uint64_t packets = 0, tei = 0, scrambled_packets = 0, cc_errors = 0, pcrs = 0;
   bool scrambled_now = false;
   double first_s = 0, last_s = 0;
-  double window_start_s = -1, bitrate_bps = 0;
+  double bitrate_bps = 0;  // over the latest window (Analyzer::window_start_s_)
   std::uint64_t window_packets = 0;
 
   ContinuityState cc;
