@@ -52,6 +52,7 @@ TransportEvents::TransportEvents(const Config& cfg, TransportAccess access, Disp
 TransportEvents::~TransportEvents() {
   for (const auto& [pid, subs] : section_subs_) analyzer_.unsubscribe(pid, static_cast<ts::SectionListener*>(this));
   for (const auto& [pid, subs] : pes_subs_) analyzer_.unsubscribe(pid, static_cast<ts::PesListener*>(this));
+  for (const auto& [pid, subs] : whole_pes_subs_) analyzer_.unsubscribe(pid, static_cast<ts::PesListener*>(this));
 }
 
 double TransportEvents::media_time(double clock_s) const { return std::max(0.0, analyzer_.media_time(clock_s)); }
@@ -80,17 +81,29 @@ void TransportEvents::subscribe_pes(std::uint16_t pid) {
   analyzer_.subscribe_pes(pid, this);
 }
 
+void TransportEvents::subscribe_whole_pes(std::uint16_t pid) {
+  auto& subs = whole_pes_subs_[pid & 0x1FFF];
+  if (current_ && std::find(subs.begin(), subs.end(), current_) == subs.end()) subs.push_back(current_);
+  analyzer_.subscribe_pes(pid, this);
+  analyzer_.assemble_pes(pid, true);
+}
+
 void TransportEvents::unsubscribe(std::uint16_t pid) {
-  for (auto* subs : {&section_subs_, &pes_subs_}) {
-    auto it = subs->find(pid & 0x1FFF);
-    if (it == subs->end()) continue;
+  pid &= 0x1FFF;
+  auto drop = [&](std::map<std::uint16_t, std::vector<Extension*>>& subs) {
+    auto it = subs.find(pid);
+    if (it == subs.end()) return false;
     std::erase(it->second, current_);
-    if (it->second.empty()) {
-      analyzer_.unsubscribe(pid, subs == &section_subs_ ? static_cast<const void*>(static_cast<ts::SectionListener*>(this))
-                                                       : static_cast<const void*>(static_cast<ts::PesListener*>(this)));
-      subs->erase(it);
-    }
-  }
+    if (!it->second.empty()) return false;
+    subs.erase(it);
+    return true;
+  };
+  if (drop(section_subs_)) analyzer_.unsubscribe(pid, static_cast<ts::SectionListener*>(this));
+  const bool starts_gone = drop(pes_subs_);
+  const bool whole_gone = drop(whole_pes_subs_);
+  if (whole_gone) analyzer_.assemble_pes(pid, false);
+  if ((starts_gone || whole_gone) && !pes_subs_.count(pid) && !whole_pes_subs_.count(pid))
+    analyzer_.unsubscribe(pid, static_cast<ts::PesListener*>(this));
 }
 
 void TransportEvents::observe(Observation obs) {
@@ -130,6 +143,18 @@ void TransportEvents::on_pes_start(std::uint16_t pid, std::optional<std::int64_t
   for (Extension* e : it->second) {
     current_ = e;
     e->ext->on_pes_start(pid, pts_90k, payload, size, t, *this);
+  }
+  current_ = nullptr;
+}
+
+void TransportEvents::on_pes(const ts::Pes& pes) {
+  auto it = whole_pes_subs_.find(pes.pid);
+  if (it == whole_pes_subs_.end()) return;
+  // Timed at its first packet, where its PTS belongs.
+  const TapTime t = tap_time(pes.first_packet, pes.clock_s);
+  for (Extension* e : it->second) {
+    current_ = e;
+    e->ext->on_pes(pes, t, *this);
   }
   current_ = nullptr;
 }
@@ -293,7 +318,18 @@ nlohmann::json TransportEvents::snapshot() const {
   return snapshot_;
 }
 
-nlohmann::json TransportEvents::summary() const { return transport_summary(analyzer_, rtp_); }
+nlohmann::json TransportEvents::summary() const {
+  nlohmann::json j = transport_summary(analyzer_, rtp_);
+  // Whole PES packets handed to extensions, per PID: a subtitle monitor's
+  // silence may be PES packets lost rather than no subtitles sent.
+  if (j.is_object() && !whole_pes_subs_.empty()) {
+    nlohmann::json pes = nlohmann::json::array();
+    for (const auto& [pid, subs] : whole_pes_subs_)
+      pes.push_back({{"pid", pid}, {"delivered", analyzer_.pes_delivered(pid)}, {"dropped", analyzer_.pes_dropped(pid)}});
+    j["pes"] = std::move(pes);
+  }
+  return j;
+}
 
 nlohmann::json TransportEvents::extension_summaries() const {
   nlohmann::json all = nlohmann::json::object();

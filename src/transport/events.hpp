@@ -68,6 +68,7 @@ class TransportEvents final : public TsHost, private ts::SectionListener, privat
   // TsHost
   void subscribe_sections(std::uint16_t pid) override;
   void subscribe_pes(std::uint16_t pid) override;
+  void subscribe_whole_pes(std::uint16_t pid) override;
   void unsubscribe(std::uint16_t pid) override;
   void observe(Observation obs) override;
   void emit(nlohmann::json line) override;
@@ -77,6 +78,7 @@ class TransportEvents final : public TsHost, private ts::SectionListener, privat
   void on_section(const ts::Section& s, std::uint64_t packet, double clock_s) override;
   void on_pes_start(std::uint16_t pid, std::optional<std::int64_t> pts_90k, const std::uint8_t* payload,
                     std::size_t size, std::uint64_t packet, double clock_s) override;
+  void on_pes(const ts::Pes& pes) override;
   TapTime tap_time(std::uint64_t packet, double clock_s) const;
   double media_time(double clock_s) const;
   void announce_service();
@@ -119,7 +121,7 @@ class TransportEvents final : public TsHost, private ts::SectionListener, privat
   std::shared_ptr<Incidents> incidents_ = std::make_shared<Incidents>();
   std::vector<Extension> extensions_;
   Extension* current_ = nullptr;      // the extension being called (for observe())
-  std::map<std::uint16_t, std::vector<Extension*>> section_subs_, pes_subs_;
+  std::map<std::uint16_t, std::vector<Extension*>> section_subs_, pes_subs_, whole_pes_subs_;
   std::optional<std::uint16_t> announced_program_;
   std::optional<ts::Pmt> announced_pmt_;
 

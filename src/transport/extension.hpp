@@ -12,6 +12,7 @@
 //       for (const auto& es : s.pmt->streams)       // stream_type, PID, descriptors
 //         if (ts::stream_kind(es) == ts::StreamKind::Scte35) host.subscribe_sections(es.pid);
 //     }
+//     // Teletext or subtitle PIDs: host.subscribe_whole_pes(es.pid), then on_pes().
 //     void on_section(const ts::Section& s, const TapTime& t, TsHost& host) override {
 //       // s.crc says whether its CRC_32 held; t.media_time_s, t.service_pts_90k, t.arrival_s
 //       host.observe({.type = "scte35_missing", .media_time_s = t.media_time_s, .active = true});
@@ -35,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "avmon/detector.hpp"
+#include "ts/pes.hpp"
 #include "ts/sections.hpp"
 #include "ts/services.hpp"
 
@@ -58,8 +60,15 @@ class TsHost {
   virtual ~TsHost() = default;
   // Complete sections of `pid` (any table, CRC status in Section::crc) to on_section.
   virtual void subscribe_sections(std::uint16_t pid) = 0;
-  // The start of every PES packet of `pid` (with its PTS) to on_pes_start.
+  // The start of every PES packet of `pid` (with its PTS) to on_pes_start:
+  // the first TS packet's payload only (enough for a PES header, a picture
+  // type, a random-access check), at no cost beyond the call.
   virtual void subscribe_pes(std::uint16_t pid) = 0;
+  // Every whole PES packet of `pid` to on_pes (teletext and DVB subtitle
+  // pages, which span many TS packets), reassembled from its TS packets
+  // (legal duplicates skipped); one with a packet missing or scrambled is
+  // not handed over (counted in the summary's transport.pes).
+  virtual void subscribe_whole_pes(std::uint16_t pid) = 0;
   virtual void unsubscribe(std::uint16_t pid) = 0;
   // A defect condition of one of the extension's declared types; its
   // media_time_s should be a TapTime's. Ordered with everything else.
@@ -82,6 +91,11 @@ class TsExtension {
   virtual void on_pes_start(std::uint16_t /*pid*/, std::optional<std::int64_t> /*pts_90k*/,
                             const std::uint8_t* /*payload*/, std::size_t /*size*/, const TapTime& /*at*/,
                             TsHost& /*host*/) {}
+  // A whole PES packet (subscribe_whole_pes): pes.data/data_size are its
+  // bytes after the PES header (e.g. teletext's data_identifier first),
+  // pes.pts its PTS; `at` is the time of its first TS packet. Valid during
+  // the call only.
+  virtual void on_pes(const ts::Pes& /*pes*/, const TapTime& /*at*/, TsHost& /*host*/) {}
   // End of a finite input, at its last media time.
   virtual void on_end(double /*end_media_time_s*/, TsHost& /*host*/) {}
   // Figures merged into stream.summary at the top level (e.g. {"scte35": {...}}).

@@ -109,6 +109,9 @@ void Analyzer::feed(const std::uint8_t* data, std::size_t size, std::optional<do
 void Analyzer::finish() {
   packetizer_.flush(*this);
   flush_pending(false);
+  for (std::uint16_t pid : seen_pids_)
+    if (PidState& st = *pids_[pid]; st.pes && st.pes_listener)
+      st.pes->finish([&](const Pes& p) { st.pes_listener->on_pes(p); });
   decide_selection();
   check_timers(now_s_);
 }
@@ -125,6 +128,7 @@ void Analyzer::new_session(double gap_s) {
     if (!st) continue;
     st->cc.reset();
     if (st->sections) st->sections->reset();
+    if (st->pes) st->pes->lost();
     st->have_pcr = false;
     st->fit.reset();
     st->pcr_absence.armed = st->pts.armed = st->presence.armed = st->pmt.armed = false;
@@ -281,6 +285,7 @@ void Analyzer::analyse(const std::uint8_t* p) {
                                                         : "incorrect CC increment without payload";
     error(Indicator::ContinuityCountError, pid, what);
     if (st.sections) st.sections->reset();
+    if (st.pes) st.pes->lost();
   }
 
   const unsigned scrambling = pkt.scrambling();
@@ -295,12 +300,18 @@ void Analyzer::analyse(const std::uint8_t* p) {
     }
   }
   if (pkt.has_payload() && st.scrambled_now != (scrambling != 0)) update_scrambling(st, scrambling != 0);
+  if (scrambling != 0 && st.pes) st.pes->lost();
 
-  if (pkt.has_payload() && scrambling == 0 && pkt.payload_size() > 0) {
+  // A legal duplicate carries nothing new: its payload was had already.
+  if (pkt.has_payload() && scrambling == 0 && pkt.payload_size() > 0 && !cc.repeat) {
     if (st.sections) {
       st.sections->feed(pkt, [&](const Section& s) { on_section(s); });
-    } else if (pkt.payload_unit_start()) {
-      on_pes_start(st, pkt);
+    } else {
+      if (st.pes)
+        st.pes->feed(pkt, at_packet_, now, [&](const Pes& whole) {
+          if (st.pes_listener) st.pes_listener->on_pes(whole);
+        });
+      if (pkt.payload_unit_start()) on_pes_start(st, pkt);
     }
   }
   if (st.presence.armed) {
@@ -357,10 +368,29 @@ void Analyzer::subscribe_sections(std::uint16_t pid, SectionListener* l) {
 
 void Analyzer::subscribe_pes(std::uint16_t pid, PesListener* l) { pid_state(pid & 0x1FFF).pes_listener = l; }
 
+void Analyzer::assemble_pes(std::uint16_t pid, bool on) {
+  PidState& st = pid_state(pid & 0x1FFF);
+  if (!on) st.pes.reset();
+  else if (!st.pes) st.pes = std::make_unique<PesAssembler>(st.pid);
+}
+
+std::uint64_t Analyzer::pes_delivered(std::uint16_t pid) const {
+  const auto& st = pids_[pid & 0x1FFF];
+  return st && st->pes ? st->pes->delivered() : 0;
+}
+
+std::uint64_t Analyzer::pes_dropped(std::uint16_t pid) const {
+  const auto& st = pids_[pid & 0x1FFF];
+  return st && st->pes ? st->pes->dropped() : 0;
+}
+
 void Analyzer::unsubscribe(std::uint16_t pid, const void* listener) {
   PidState& st = pid_state(pid & 0x1FFF);
   if (st.section_listener == listener) st.section_listener = nullptr;
-  if (st.pes_listener == listener) st.pes_listener = nullptr;
+  if (st.pes_listener == listener) {
+    st.pes_listener = nullptr;
+    st.pes.reset();
+  }
 }
 
 }  // namespace avmon::ts

@@ -27,6 +27,7 @@
 #include "ts/continuity.hpp"
 #include "ts/indicators.hpp"
 #include "ts/packetizer.hpp"
+#include "ts/pes.hpp"
 #include "ts/sections.hpp"
 #include "ts/services.hpp"
 
@@ -97,6 +98,10 @@ class PesListener {
   // A PES packet starts in this TS packet; `payload` is its first bytes.
   virtual void on_pes_start(std::uint16_t pid, std::optional<std::int64_t> pts_90k, const std::uint8_t* payload,
                             std::size_t size, std::uint64_t packet, double clock_s) = 0;
+  // A whole PES packet of a PID whose PES are assembled (assemble_pes),
+  // once complete: at its end, or at the next start when its length is
+  // unbounded. Independent of on_pes_start: do not rely on their order.
+  virtual void on_pes(const Pes& /*pes*/) {}
 };
 
 class Analyzer final : private PacketSink {
@@ -172,6 +177,13 @@ class Analyzer final : private PacketSink {
   // Extensions: sections of `pid` (with CRC status) and PES starts of `pid`.
   void subscribe_sections(std::uint16_t pid, SectionListener* l);
   void subscribe_pes(std::uint16_t pid, PesListener* l);
+  // Whole PES packets of `pid` to its PES listener's on_pes (on: from the
+  // next PES start; off: the one in progress is forgotten).
+  void assemble_pes(std::uint16_t pid, bool on);
+  // PES packets of `pid` handed over whole, and the ones left out (a packet
+  // lost or scrambled, too large, malformed).
+  std::uint64_t pes_delivered(std::uint16_t pid) const;
+  std::uint64_t pes_dropped(std::uint16_t pid) const;
   void unsubscribe(std::uint16_t pid, const void* listener);
 
   struct PidState;  // per-PID state (analyzer_state.hpp)

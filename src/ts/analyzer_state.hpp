@@ -53,6 +53,7 @@ struct Analyzer::PidState {
 
   ContinuityState cc;
   std::unique_ptr<SectionAssembler> sections;
+  std::unique_ptr<PesAssembler> pes;  // extensions asked for whole PES packets
   SectionListener* section_listener = nullptr;
   PesListener* pes_listener = nullptr;
 

@@ -18,7 +18,7 @@ CcResult ContinuityState::check(const PacketView& pkt) {
   }
   if (dup) {
     if (++dup_count_ >= 2) return {CcResult::Duplicate, dup_count_ + 1};
-    return {};
+    return {CcResult::Ok, 0, true};
   }
   dup_count_ = 0;
   const unsigned expected = pkt.has_payload() ? (last_cc + 1) & 0x0F : last_cc;

@@ -15,6 +15,9 @@ namespace avmon::ts {
 struct CcResult {
   enum Kind { Ok, Missing, Duplicate, IncrementWithoutPayload } kind = Ok;
   int packets = 0;  // Missing: packets lost (modulo 16); Duplicate: times the packet was sent
+  // Ok: the packet is a legal duplicate of the previous one (sent twice):
+  // a decoder discards it, and so do the section and PES assemblers.
+  bool repeat = false;
 };
 
 class ContinuityState {

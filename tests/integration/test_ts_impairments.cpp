@@ -74,6 +74,19 @@ TEST(TsImpairments, TheCleanClipHasNoError) {
   EXPECT_EQ(nonzero_counts(summary_of(events)), (std::map<std::string, long>{}));
 }
 
+// A packet sent twice (legal) is discarded as a decoder does: the PAT, PMT
+// and SDT sent twice are neither a repetition (3.2) nor, when a section
+// spans packets, a broken CRC.
+TEST(TsImpairments, LegalDuplicatesOfTablesAreNoError) {
+  auto dir = scratch_dir("impair-dup-tables");
+  Case c{"dup_tables", {"--duplicate", "0:7:1", "--duplicate", "0x1000:9:1", "--duplicate", "0x11:3:1"}, ""};
+  auto [file, expected] = impaired(c, dir);
+  EXPECT_TRUE(expected.empty());
+  RunResult r = run_avmon(file.string(), dir / "e.jsonl");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(nonzero_counts(summary_of(read_events(dir / "e.jsonl"))), (std::map<std::string, long>{}));
+}
+
 class TsImpairmentFiles : public ::testing::TestWithParam<Case> {};
 
 TEST_P(TsImpairmentFiles, CountsAreExactlyTheGeneratorsAndEveryOneIsADefect) {

@@ -15,7 +15,7 @@
 //   --pcr-jump AT:S            PCRs jump by S seconds    pcr_discontinuity_indicator_error, pcr_error
 //   --scramble PID:FROM:DUR    scrambling bits, no CAT   cat_error
 //   --inject-table PID:TID:AT  a foreign table on PID    nit/sdt/eit/rst/tdt/pat/cat error
-//   --repeat-sdt AT            an SDT section twice      si_repetition_error
+//   --repeat-sdt AT            an SDT section again      si_repetition_error (a new packet, not a duplicate)
 //   --inject-pid PID:FROM:DUR  a PID no PMT lists        unreferenced_pid
 //   --shift-clock PROG:S       a program's clocks moved by S seconds (PCR, PTS, DTS)
 // --expect FILE writes {"tr101290": {indicator: count}} for the result.

@@ -218,12 +218,17 @@ void op(const std::string& name, const std::string& arg, Stream& s, Counts& e) {
     const char* ind = pid == 0x00 ? "pat_error" : pid == 0x01 ? "cat_error" : pid == 0x10 ? "nit_error"
                       : pid == 0x11 ? "sdt_error" : pid == 0x12 ? "eit_error" : pid == 0x13 ? "rst_error" : "tdt_error";
     e[ind] += 1;
-  } else if (name == "repeat-sdt") {  // AT - the next SDT packet sent twice (one legal duplicate)
+  } else if (name == "repeat-sdt") {  // AT - the next SDT section sent again at once, in a packet of its own
     need(1);
+    // Not a duplicate packet (same CC: a decoder discards it) but the
+    // section again: the copy takes the next CC and the PID's later packets
+    // follow on from it.
     for (std::size_t i = 0; i < s.packets.size(); ++i)
       if (pid_of(s.packets[i]) == 0x11 && pusi(s.packets[i]) && s.times[i] >= sec(a[0])) {
-        s.packets.insert(s.packets.begin() + static_cast<std::ptrdiff_t>(i), s.packets[i]);
-        s.times.insert(s.times.begin() + static_cast<std::ptrdiff_t>(i), s.times[i]);
+        s.packets.insert(s.packets.begin() + static_cast<std::ptrdiff_t>(i) + 1, s.packets[i]);
+        s.times.insert(s.times.begin() + static_cast<std::ptrdiff_t>(i) + 1, s.times[i]);
+        for (std::size_t k = i + 1; k < s.packets.size(); ++k)
+          if (pid_of(s.packets[k]) == 0x11) set_cc(s.packets[k], (cc_of(s.packets[k]) + 1) & 0x0F);
         e["si_repetition_error"] += 1;
         return;
       }
