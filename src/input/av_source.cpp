@@ -199,6 +199,7 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
     if (fr.num > 0 && fr.den > 0) frame_duration_s_ = av_q2d(av_inv_q(fr));
   }
   update_info(nullptr);
+  if (analyzer_) av_layout_ = analyzer_->av_layout_changes();
   spdlog::info("opened {} ({}): video {} {}x{} {} fps, audio {} {} Hz {} ch", display_url_, fmt_->iformat->name,
                info_.has_video ? info_.video_codec : "none", info_.width, info_.height, human_number(info_.frame_rate),
                info_.has_audio ? info_.audio_codec : "none", info_.sample_rate, info_.channels);
@@ -301,6 +302,14 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
         decode(audio_dec_.get(), pkt.get(), consumer);
       av_packet_unref(pkt.get());
     }
+    // The service's audio or video changed in its PMT (another codec on the
+    // same PIDs, other PIDs): libavformat keeps the decoders chosen at the
+    // probe, so probe again, at once.
+    if (live_ && analyzer_ && analyzer_->av_layout_changes() != av_layout_) {
+      reason = "the service's audio/video streams changed";
+      reopen_now_ = true;
+      break;
+    }
     // Data keeps coming but none of it decodes (new programme layout, another
     // codec on new PIDs, endless garbage): start afresh with a new probe.
     // (Not so for a service that is scrambled or cannot be decoded: the
@@ -355,7 +364,8 @@ std::string AvSource::run(SourceConsumer& consumer) {
       spdlog::error("{}", reason);
       break;
     }
-    double delay_s = backoff.next_delay_s();
+    double delay_s = reopen_now_ ? 0.0 : backoff.next_delay_s();
+    reopen_now_ = false;
     if (!sleep_unless_stopped(delay_s)) {
       reason = "stopped";
       break;

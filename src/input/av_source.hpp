@@ -154,6 +154,8 @@ class AvSource final : public MediaSource {
   std::unique_ptr<TsTap> tap_;
   RtpFigures rtp_figures_;
   bool transport_only_ = false;      // nothing decodable: the transport is analysed alone
+  std::uint64_t av_layout_ = 0;      // the analyser's av_layout_changes() when the decoders were chosen
+  bool reopen_now_ = false;          // the session ended to probe again at once (not an outage)
   bool sessions_opened_ = false;
   Clock::time_point transport_gap_from_{};
   int video_index_ = -1, audio_index_ = -1;

@@ -139,6 +139,11 @@ class Analyzer final : private PacketSink {
   void decide_selection();
   // The host chose (e.g. from the demuxer's programs when the SDT is late).
   void select(std::uint16_t program_number);
+  // How many times the selected service's audio or video streams changed
+  // (a PMT with other PIDs or stream types for them: e.g. an encoder that
+  // restarted with another codec on the same PIDs). A demuxer that chose
+  // its decoders before must probe again.
+  std::uint64_t av_layout_changes() const { return av_layout_changes_; }
   // The selected service's audio/video PIDs are scrambled now.
   bool service_scrambled() const { return service_scrambled_; }
   // The input's elementary streams' figures.
@@ -300,6 +305,7 @@ class Analyzer final : private PacketSink {
   std::optional<double> selected_first_pcr_s_;  // clock at its first PCR
   std::optional<std::int64_t> selected_first_pcr_90k_;  // and its value
   std::vector<std::uint16_t> watched_;          // audio/video and PCR PIDs (periodic checks)
+  std::uint64_t av_layout_changes_ = 0;
 };
 
 }  // namespace avmon::ts

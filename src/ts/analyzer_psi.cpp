@@ -112,6 +112,15 @@ void Analyzer::on_pmt(const Section& s) {
     for (const auto& es : old->streams) what += " -" + hex(es.pid, 4);
     for (const auto& es : pmt->streams) what += " +" + hex(es.pid, 4);
     emit(TsEvent::State::Info, std::nullopt, s.pid, what, "service_change");
+    // Its audio and video (PID, stream_type) pairs, before and after.
+    auto av = [](const Pmt& p) {
+      std::vector<std::pair<std::uint16_t, std::uint8_t>> out;
+      for (const auto& es : p.streams)
+        if (auto k = stream_kind(es); k == StreamKind::Video || k == StreamKind::Audio)
+          out.emplace_back(es.pid, es.stream_type);
+      return out;
+    };
+    if (av(*old) != av(*pmt)) ++av_layout_changes_;
   }
   note_service_presence();
   try_select();
