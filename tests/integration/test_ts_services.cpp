@@ -119,6 +119,29 @@ TEST(TsServices, PidsStartingEarlierOrLaterDoNotMoveMediaTime) {
     }
 }
 
+// Subtitle PIDs on clocks of their own, as a multiplexer may carry them: a
+// teletext PID from the start stamped an hour before the pictures, another
+// from 6 s stamped two hours after them.
+TEST(TsServices, SubtitlePidsOnOtherClocksDoNotMoveMediaTime) {
+  auto dir = scratch_dir("svc-teletext");
+  ts_impair({cbr_clip().string(), (dir / "tt.ts").string(), "--add-teletext", "0x300:0:12:-3600", "--add-teletext",
+             "0x301:6:6:7200", "--expect", (dir / "x.json").string()});
+  EXPECT_EQ(expected_counts(dir / "x.json"), (std::map<std::string, long>{}));
+  Analysis a = analyse(dir / "tt.ts", {}, "svc-teletext-run");
+  ASSERT_EQ(a.exit_status, 0) << a.err;
+  const auto& streams = a.summary["transport"]["service"]["streams"];
+  ASSERT_EQ(streams.size(), 4u) << streams.dump();
+  EXPECT_EQ(streams[2]["pid"], 0x300);
+  EXPECT_EQ(streams[2]["type"], "teletext");
+  EXPECT_EQ(streams[3]["pid"], 0x301);
+  EXPECT_NEAR(a.summary["duration_s"].get<double>(), 12.0, 0.15);
+  EXPECT_EQ(nonzero_counts(a.summary), (std::map<std::string, long>{}));
+  for (const auto& e : a.events)
+    if (e.contains("media_time")) {
+      EXPECT_LE(e["media_time"].get<double>(), 12.2) << e.dump();
+    }
+}
+
 // Timestamps start 0.7 s before the 33-bit PTS/PCR clock wraps (26.5 h).
 TEST(TsServices, MediaTimeIsContinuousAcrossThe33BitWrap) {
   auto dir = scratch_dir("svc-wrap");

@@ -18,6 +18,7 @@
 //   --repeat-sdt AT            an SDT section again      si_repetition_error (a new packet, not a duplicate)
 //   --inject-pid PID:FROM:DUR  a PID no PMT lists        unreferenced_pid
 //   --shift-clock PROG:S       a program's clocks moved by S seconds (PCR, PTS, DTS)
+//   --add-teletext PID:FROM:DUR:OFFSET  a teletext PID in the first program, PTS = its clock + OFFSET s
 // --expect FILE writes {"tr101290": {indicator: count}} for the result.
 #include <arpa/inet.h>
 #include <netinet/in.h>

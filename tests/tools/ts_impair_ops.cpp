@@ -46,6 +46,57 @@ std::vector<std::size_t> nulls(const Stream& s, double from, double to) {
   return out;
 }
 
+// Adds an elementary stream to every PMT section of `pmt_pid` (each in one
+// packet, as ffmpeg writes them), with a new CRC.
+void add_to_pmt(Stream& s, std::uint16_t pmt_pid, std::uint16_t pid, std::uint8_t stream_type,
+                const std::vector<std::uint8_t>& descriptors) {
+  for (auto& p : s.packets) {
+    if (pid_of(p) != pmt_pid || !pusi(p)) continue;
+    std::size_t off = 4 + ((p[3] & 0x20) ? 1 + p[4] : 0);
+    off += 1 + p[off];
+    const std::size_t length = ((p[off + 1] & 0x0F) << 8) | p[off + 2];
+    const std::size_t crc_at = off + 3 + length - 4, grow = 5 + descriptors.size();
+    if (crc_at + 4 + grow > 188) throw std::runtime_error("--add-teletext: no room in the PMT packet");
+    std::vector<std::uint8_t> es = {stream_type, static_cast<std::uint8_t>(0xE0 | pid >> 8),
+                                    static_cast<std::uint8_t>(pid & 0xFF),
+                                    static_cast<std::uint8_t>(0xF0 | descriptors.size() >> 8),
+                                    static_cast<std::uint8_t>(descriptors.size() & 0xFF)};
+    es.insert(es.end(), descriptors.begin(), descriptors.end());
+    std::copy(es.begin(), es.end(), p.begin() + static_cast<std::ptrdiff_t>(crc_at));
+    const std::size_t new_length = length + grow;
+    p[off + 1] = static_cast<std::uint8_t>((p[off + 1] & 0xF0) | new_length >> 8);
+    p[off + 2] = static_cast<std::uint8_t>(new_length & 0xFF);
+    const std::uint32_t crc = ts::crc32_mpeg(p.data() + off, 3 + new_length - 4);
+    for (int k = 0; k < 4; ++k) p[crc_at + grow + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(crc >> (24 - 8 * k));
+  }
+}
+
+// One teletext PES in one packet (EN 300 472: PES header 45 bytes, data
+// units of 46): data_identifier 0x10 and three stuffing data units.
+Packet teletext_packet(std::uint16_t pid, unsigned cc, std::int64_t pts) {
+  Packet p;
+  p.fill(0xFF);
+  p[0] = 0x47;
+  p[1] = static_cast<std::uint8_t>(0x40 | (pid >> 8));
+  p[2] = static_cast<std::uint8_t>(pid & 0xFF);
+  p[3] = static_cast<std::uint8_t>(0x10 | (cc & 0x0F));
+  const std::uint8_t head[] = {0x00, 0x00, 0x01, 0xBD, 0x00, 178, 0x84, 0x80, 36};
+  std::copy(std::begin(head), std::end(head), p.begin() + 4);
+  p[13] = static_cast<std::uint8_t>(0x21 | ((pts >> 29) & 0x0E));
+  p[14] = static_cast<std::uint8_t>(pts >> 22);
+  p[15] = static_cast<std::uint8_t>(((pts >> 14) & 0xFE) | 1);
+  p[16] = static_cast<std::uint8_t>(pts >> 7);
+  p[17] = static_cast<std::uint8_t>(((pts << 1) & 0xFE) | 1);
+  std::size_t k = 4 + 45;  // header stuffing (0xFF) up to here
+  p[k++] = 0x10;           // EBU data
+  for (int unit = 0; unit < 3; ++unit) {
+    p[k] = 0xFF;  // stuffing data unit
+    p[k + 1] = 0x2C;
+    k += 46;
+  }
+  return p;
+}
+
 void withhold(Stream& s, std::uint16_t pid, double from, double dur) {
   unsigned removed = 0;
   for (std::size_t i = 0; i < s.packets.size(); ++i) {
@@ -270,6 +321,33 @@ void op(const std::string& name, const std::string& arg, Stream& s, Counts& e) {
         t[3] = static_cast<std::uint8_t>(v >> 7);
         t[4] = static_cast<std::uint8_t>(((v << 1) & 0xFE) | 1);
       }
+    }
+  } else if (name == "add-teletext") {  // PID:FROM:DUR:OFFSET - a teletext PID of the first program
+    // Listed in its PMT (stream_type 0x06, teletext_descriptor), one PES per
+    // 0.5 s in place of stuffing from FROM for DUR s, each stamped with the
+    // program's clock at that packet plus OFFSET s: a subtitle PID that
+    // starts earlier or later than the pictures, on a clock of its own.
+    need(4);
+    const auto pid = static_cast<std::uint16_t>(num(a[0]));
+    const double from = sec(a[1]), dur = sec(a[2]), offset = sec(a[3]);
+    const Layout l = layout(s, 0);
+    add_to_pmt(s, l.pmt_pid, pid, 0x06, {0x56, 0x05, 'e', 'n', 'g', 0x10, 0x88});  // subtitle page 888
+    std::int64_t pcr0 = -1;
+    double pcr0_s = 0;
+    for (std::size_t i = 0; i < s.packets.size() && pcr0 < 0; ++i)
+      if (pid_of(s.packets[i]) == l.pcr_pid && has_pcr(s.packets[i])) {
+        pcr0 = pcr_of(s.packets[i]);
+        pcr0_s = s.times[i];
+      }
+    if (pcr0 < 0) throw std::runtime_error("--add-teletext: no PCR");
+    unsigned cc = 0;
+    double next_s = from;
+    for (std::size_t i : nulls(s, from, from + dur)) {
+      if (s.times[i] < next_s) continue;
+      next_s = s.times[i] + 0.5;
+      const std::int64_t pts = ((pcr0 / 300 + std::llround((s.times[i] - pcr0_s + offset) * 90000)) %
+                                    (std::int64_t{1} << 33) + (std::int64_t{1} << 33)) % (std::int64_t{1} << 33);
+      s.packets[i] = teletext_packet(pid, cc++, pts);
     }
   } else {
     throw std::runtime_error("unknown impairment --" + name);
