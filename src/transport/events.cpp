@@ -47,9 +47,14 @@ TransportEvents::TransportEvents(const Config& cfg, TransportAccess access, Disp
     }
     if (ext) extensions_.push_back({&info, std::move(ext)});
   }
+  // Extensions subscribe as soon as the service is known, not at the next
+  // pump: the demuxer's probing reads seconds of packets at once.
+  if (!extensions_.empty()) analyzer_.set_service_listener([this] { announce_service(); });
+  else analyzer_.stop_retaining();
 }
 
 TransportEvents::~TransportEvents() {
+  analyzer_.set_service_listener(nullptr);
   for (const auto& [pid, subs] : section_subs_) analyzer_.unsubscribe(pid, static_cast<ts::SectionListener*>(this));
   for (const auto& [pid, subs] : pes_subs_) analyzer_.unsubscribe(pid, static_cast<ts::PesListener*>(this));
   for (const auto& [pid, subs] : whole_pes_subs_) analyzer_.unsubscribe(pid, static_cast<ts::PesListener*>(this));
@@ -63,7 +68,8 @@ TapTime TransportEvents::tap_time(std::uint64_t packet, double clock_s) const {
   t.clock_s = clock_s;
   t.media_time_s = media_time(clock_s);
   t.arrival_s = analyzer_.arrival_s();
-  t.service_pts_90k = analyzer_.service_pts();
+  t.service_pts_90k = analyzer_.service_pts_at(packet);
+  t.origin_pts_90k = analyzer_.origin_pts();
   return t;
 }
 
@@ -84,8 +90,8 @@ void TransportEvents::subscribe_pes(std::uint16_t pid) {
 void TransportEvents::subscribe_whole_pes(std::uint16_t pid) {
   auto& subs = whole_pes_subs_[pid & 0x1FFF];
   if (current_ && std::find(subs.begin(), subs.end(), current_) == subs.end()) subs.push_back(current_);
-  analyzer_.subscribe_pes(pid, this);
   analyzer_.assemble_pes(pid, true);
+  analyzer_.subscribe_pes(pid, this);  // (replays what the analyser kept of the PID)
 }
 
 void TransportEvents::unsubscribe(std::uint16_t pid) {
@@ -125,38 +131,113 @@ void TransportEvents::emit(nlohmann::json line) {
 }
 
 void TransportEvents::on_section(const ts::Section& s, std::uint64_t packet, double clock_s) {
-  auto it = section_subs_.find(s.pid);
-  if (it == section_subs_.end()) return;
-  const TapTime t = tap_time(packet, clock_s);
-  for (Extension* e : it->second) {
-    current_ = e;
-    e->ext->on_section(s, t, *this);
-  }
-  current_ = nullptr;
+  if (!section_subs_.count(s.pid)) return;
+  if (defer({Deferred::Kind::Section, s.pid, std::vector<std::uint8_t>(s.data, s.data + s.size), s.crc, std::nullopt,
+             analyzer_.service_pts_at(packet), analyzer_.arrival_s(), packet, clock_s, 0, std::nullopt, 0}))
+    return;
+  dispatch_section(s, tap_time(packet, clock_s));
 }
 
 void TransportEvents::on_pes_start(std::uint16_t pid, std::optional<std::int64_t> pts_90k, const std::uint8_t* payload,
                                    std::size_t size, std::uint64_t packet, double clock_s) {
+  if (!pes_subs_.count(pid)) return;
+  if (defer({Deferred::Kind::PesStart, pid, std::vector<std::uint8_t>(payload, payload + size), ts::CrcStatus::None, pts_90k,
+             analyzer_.service_pts_at(packet), analyzer_.arrival_s(), packet, clock_s, 0, std::nullopt, 0}))
+    return;
+  dispatch_pes(pid, pts_90k, payload, size, tap_time(packet, clock_s));
+}
+
+bool TransportEvents::defer(Deferred d) {
+  if (analyzer_.has_origin()) {
+    replay_deferred();
+    return false;
+  }
+  // Bounded: without an origin for this long, what comes is told as it is.
+  constexpr std::size_t kMaxDeferred = 20000;
+  if (deferred_.size() >= kMaxDeferred) return false;
+  deferred_.push_back(std::move(d));
+  return true;
+}
+
+void TransportEvents::replay_deferred() {
+  if (deferred_.empty()) return;
+  auto held = std::move(deferred_);
+  deferred_.clear();
+  for (const Deferred& d : held) {
+    TapTime t = tap_time(d.packet, d.clock_s);
+    t.service_pts_90k = d.service_pts_90k;  // as it was when the bytes arrived
+    t.arrival_s = d.arrival_s;
+    if (d.kind == Deferred::Kind::WholePes) {
+      ts::Pes pes;
+      pes.pid = d.pid;
+      pes.stream_id = d.stream_id;
+      pes.pts = d.pts_90k;
+      pes.dts = d.dts_90k;
+      pes.packet = d.bytes.data();
+      pes.packet_size = d.bytes.size();
+      pes.data = d.bytes.data() + d.header_size;
+      pes.data_size = d.bytes.size() - d.header_size;
+      pes.first_packet = d.packet;
+      pes.clock_s = d.clock_s;
+      dispatch_whole_pes(pes, t);
+    } else if (d.kind == Deferred::Kind::Section) {
+      ts::Section s;
+      s.pid = d.pid;
+      s.data = d.bytes.data();
+      s.size = d.bytes.size();
+      s.crc = d.crc;
+      dispatch_section(s, t);
+    } else {
+      dispatch_pes(d.pid, d.pts_90k, d.bytes.data(), d.bytes.size(), t);
+    }
+  }
+}
+
+void TransportEvents::dispatch_section(const ts::Section& s, const TapTime& t) {
+  auto it = section_subs_.find(s.pid);
+  if (it == section_subs_.end()) return;
+  // (May run inside an extension's on_service: a subscription replays.)
+  Extension* const calling = current_;
+  for (Extension* e : it->second) {
+    current_ = e;
+    e->ext->on_section(s, t, *this);
+  }
+  current_ = calling;
+}
+
+void TransportEvents::dispatch_pes(std::uint16_t pid, std::optional<std::int64_t> pts_90k, const std::uint8_t* payload,
+                                   std::size_t size, const TapTime& t) {
   auto it = pes_subs_.find(pid);
   if (it == pes_subs_.end()) return;
-  const TapTime t = tap_time(packet, clock_s);
+  Extension* const calling = current_;
   for (Extension* e : it->second) {
     current_ = e;
     e->ext->on_pes_start(pid, pts_90k, payload, size, t, *this);
   }
-  current_ = nullptr;
+  current_ = calling;
 }
 
+
 void TransportEvents::on_pes(const ts::Pes& pes) {
+  if (!whole_pes_subs_.count(pes.pid)) return;
+  Deferred d{Deferred::Kind::WholePes, pes.pid, std::vector<std::uint8_t>(pes.packet, pes.packet + pes.packet_size),
+             ts::CrcStatus::None, pes.pts, analyzer_.service_pts_at(pes.first_packet), analyzer_.arrival_s(),
+             pes.first_packet, pes.clock_s, pes.stream_id, pes.dts,
+             static_cast<std::size_t>(pes.data - pes.packet)};
+  if (defer(std::move(d))) return;
+  // Timed at its first packet, where its PTS belongs.
+  dispatch_whole_pes(pes, tap_time(pes.first_packet, pes.clock_s));
+}
+
+void TransportEvents::dispatch_whole_pes(const ts::Pes& pes, const TapTime& t) {
   auto it = whole_pes_subs_.find(pes.pid);
   if (it == whole_pes_subs_.end()) return;
-  // Timed at its first packet, where its PTS belongs.
-  const TapTime t = tap_time(pes.first_packet, pes.clock_s);
+  Extension* const calling = current_;
   for (Extension* e : it->second) {
     current_ = e;
     e->ext->on_pes(pes, t, *this);
   }
-  current_ = nullptr;
+  current_ = calling;
 }
 
 // --- events -------------------------------------------------------------------
@@ -176,6 +257,8 @@ void TransportEvents::announce_service() {
     e.ext->on_service(*s, *this);
   }
   current_ = nullptr;
+  // What the extensions subscribed has been replayed; the rest is not wanted.
+  analyzer_.stop_retaining();
 }
 
 void TransportEvents::add(const ts::TsEvent& e) {
@@ -274,6 +357,7 @@ void TransportEvents::release(bool all) {
 void TransportEvents::pump(bool decoding) {
   decoding_ = decoding;
   announce_service();
+  if (analyzer_.has_origin()) replay_deferred();
   take_analyzer_events();
   release(false);
   publish(false);
@@ -287,6 +371,7 @@ void TransportEvents::media_delivered(double media_time_s) {
 void TransportEvents::finish(double end_media_time_s) {
   analyzer_.finish();
   announce_service();
+  replay_deferred();
   take_analyzer_events();
   for (auto& e : extensions_) {
     current_ = &e;

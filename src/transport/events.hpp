@@ -80,6 +80,28 @@ class TransportEvents final : public TsHost, private ts::SectionListener, privat
                     std::size_t size, std::uint64_t packet, double clock_s) override;
   void on_pes(const ts::Pes& pes) override;
   TapTime tap_time(std::uint64_t packet, double clock_s) const;
+  // Sections and PES starts seen before the origin of media time is known
+  // (while the demuxer probes) wait for it, so that their media time is on
+  // the pictures' timeline; replayed in order.
+  struct Deferred {
+    enum class Kind { Section, PesStart, WholePes } kind = Kind::Section;
+    std::uint16_t pid = 0;
+    std::vector<std::uint8_t> bytes;
+    ts::CrcStatus crc = ts::CrcStatus::None;
+    std::optional<std::int64_t> pts_90k, service_pts_90k;
+    std::optional<double> arrival_s;
+    std::uint64_t packet = 0;
+    double clock_s = 0;
+    int stream_id = 0;                         // WholePes: bytes is the whole PES packet
+    std::optional<std::int64_t> dts_90k;
+    std::size_t header_size = 0;
+  };
+  bool defer(Deferred d);
+  void replay_deferred();
+  void dispatch_section(const ts::Section& s, const TapTime& t);
+  void dispatch_pes(std::uint16_t pid, std::optional<std::int64_t> pts_90k, const std::uint8_t* payload,
+                    std::size_t size, const TapTime& t);
+  void dispatch_whole_pes(const ts::Pes& pes, const TapTime& t);
   double media_time(double clock_s) const;
   void announce_service();
   void take_analyzer_events();
@@ -124,6 +146,7 @@ class TransportEvents final : public TsHost, private ts::SectionListener, privat
   std::map<std::uint16_t, std::vector<Extension*>> section_subs_, pes_subs_, whole_pes_subs_;
   std::optional<std::uint16_t> announced_program_;
   std::optional<ts::Pmt> announced_pmt_;
+  std::vector<Deferred> deferred_;
 
   mutable std::mutex mu_;
   nlohmann::json snapshot_;

@@ -53,6 +53,9 @@ struct TapTime {
   double media_time_s = 0;
   std::optional<double> arrival_s;              // live inputs: when the bytes arrived (steady clock, s)
   std::optional<std::int64_t> service_pts_90k;  // the selected service's latest video (else audio) PTS
+  // The timestamp media time counts from (90 kHz): the media time of a PTS p
+  // is (p - origin_pts_90k) / 90 kHz, on the pictures' own timeline.
+  std::optional<std::int64_t> origin_pts_90k;
 };
 
 class TsHost {

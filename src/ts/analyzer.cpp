@@ -304,6 +304,7 @@ void Analyzer::analyse(const std::uint8_t* p) {
 
   // A legal duplicate carries nothing new: its payload was had already.
   if (pkt.has_payload() && scrambling == 0 && pkt.payload_size() > 0 && !cc.repeat) {
+    if (retaining_ && !st.sections && !st.pes_listener) retain(st, p);
     if (st.sections) {
       st.sections->feed(pkt, [&](const Section& s) { on_section(s); });
     } else {
@@ -364,9 +365,79 @@ void Analyzer::subscribe_sections(std::uint16_t pid, SectionListener* l) {
   PidState& st = pid_state(pid & 0x1FFF);
   st.section_listener = l;
   if (!st.sections) st.sections = std::make_unique<SectionAssembler>(st.pid);
+  replay(st);
 }
 
-void Analyzer::subscribe_pes(std::uint16_t pid, PesListener* l) { pid_state(pid & 0x1FFF).pes_listener = l; }
+void Analyzer::subscribe_pes(std::uint16_t pid, PesListener* l) {
+  PidState& st = pid_state(pid & 0x1FFF);
+  st.pes_listener = l;
+  replay(st);
+}
+
+void Analyzer::retain(const PidState& st, const std::uint8_t* p) {
+  constexpr std::size_t kMaxRetained = 16384;  // 3 MB
+  if (st.pid == kPidNull || st.av || st.pcr_pid) return;
+  switch (st.role) {
+    case PidState::Role::Unknown:
+    case PidState::Role::Es: break;
+    default: return;  // PSI/SI, ECM/EMM: the analyser's own
+  }
+  if (retained_.size() >= kMaxRetained) return;
+  Retained r;
+  r.packet = at_packet_;
+  r.clock_s = now_s_;
+  std::copy(p, p + kPacketSize, r.bytes.begin());
+  retained_.push_back(r);
+}
+
+void Analyzer::replay(PidState& st) {
+  if (retained_.empty()) return;
+  // Audio, video and PCR PIDs were kept only while the PMT was unknown:
+  // their past is the analyser's, not news for a subscriber.
+  if (st.av || st.pcr_pid) {
+    std::erase_if(retained_, [&](const Retained& r) { return PacketView(r.bytes.data()).pid() == st.pid; });
+    return;
+  }
+  const std::uint64_t at = at_packet_;
+  const double now = now_s_;
+  for (auto it = retained_.begin(); it != retained_.end();) {
+    const PacketView pkt(it->bytes.data());
+    if (pkt.pid() != st.pid) {
+      ++it;
+      continue;
+    }
+    at_packet_ = it->packet;
+    now_s_ = it->clock_s;
+    if (st.sections) st.sections->feed(pkt, [&](const Section& s) { if (st.section_listener) st.section_listener->on_section(s, at_packet_, now_s_); });
+    else {
+      if (st.pes)
+        st.pes->feed(pkt, at_packet_, now_s_, [&](const Pes& whole) {
+          if (st.pes_listener) st.pes_listener->on_pes(whole);
+        });
+      // Only the subscriber hears of it: the analyser's own checks saw it.
+      if (pkt.payload_unit_start() && st.pes_listener)
+        st.pes_listener->on_pes_start(st.pid, pes_pts(pkt.payload(), pkt.payload_size()), pkt.payload(),
+                                      pkt.payload_size(), at_packet_, now_s_);
+    }
+    it = retained_.erase(it);
+  }
+  at_packet_ = at;
+  now_s_ = now;
+}
+
+void Analyzer::stop_retaining() {
+  retaining_ = false;
+  retained_.clear();
+  retained_.shrink_to_fit();
+}
+
+std::optional<std::int64_t> Analyzer::service_pts_at(std::uint64_t packet) const {
+  if (service_pts_history_.empty() || packet >= service_pts_history_.back().first) return service_pts_;
+  auto it = std::upper_bound(service_pts_history_.begin(), service_pts_history_.end(), packet,
+                             [](std::uint64_t p, const auto& e) { return p < e.first; });
+  if (it == service_pts_history_.begin()) return std::nullopt;
+  return std::prev(it)->second;
+}
 
 void Analyzer::assemble_pes(std::uint16_t pid, bool on) {
   PidState& st = pid_state(pid & 0x1FFF);

@@ -18,6 +18,8 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -139,6 +141,10 @@ class Analyzer final : private PacketSink {
   void decide_selection();
   // The host chose (e.g. from the demuxer's programs when the SDT is late).
   void select(std::uint16_t program_number);
+  // Called inside feed() when the selected service is chosen or its PMT
+  // arrives or changes, so that PIDs it announces can be subscribed before
+  // their next packet (the demuxer reads far ahead while probing).
+  void set_service_listener(std::function<void()> f) { service_listener_ = std::move(f); }
   // How many times the selected service's audio or video streams changed
   // (a PMT with other PIDs or stream types for them: e.g. an encoder that
   // restarted with another codec on the same PIDs). A demuxer that chose
@@ -165,9 +171,25 @@ class Analyzer final : private PacketSink {
   // frames' timeline (nullopt without a PCR of the service).
   std::optional<std::int64_t> transport_origin_pts() const { return selected_first_pcr_90k_; }
   bool has_origin() const { return origin_clock_s_.has_value(); }
+  // The origin as a timestamp of the service's clock (the decoded streams'
+  // first, else the transport's), once known: media time of a PTS p is
+  // (p - origin) / 90 kHz.
+  std::optional<std::int64_t> origin_pts() const {
+    if (origin_pts_) return origin_pts_;
+    return origin_clock_s_ ? selected_first_pcr_90k_ : std::nullopt;
+  }
   double media_time(double clock_s) const { return clock_s - origin_clock_s_.value_or(0.0); }
   // The selected service's latest video (else audio) PTS, 90 kHz.
   std::optional<std::int64_t> service_pts() const { return service_pts_; }
+  // The same as it was when packet `packet` was analysed (the last few
+  // thousand changes are kept; older: nullopt).
+  std::optional<std::int64_t> service_pts_at(std::uint64_t packet) const;
+  // Until stop_retaining(), the packets of PIDs that are neither PSI/SI nor
+  // audio/video (SCTE-35, teletext, subtitles, data, unreferenced) are kept
+  // (bounded), and a subscription made later is first given that PID's kept
+  // packets, in order, with their packet index and time: the demuxer's
+  // probing reads seconds of input before anyone can subscribe.
+  void stop_retaining();
   std::optional<double> arrival_s() const { return arrival_s_; }
   // PCR figures of the selected service: mean/max deviation from the
   // constant-rate fit (2.4) and against arrival times (live), in ns.
@@ -298,6 +320,17 @@ class Analyzer final : private PacketSink {
   bool service_scrambled_ = false;
   std::optional<double> psi_complete_s_;  // when the PAT and all its PMTs were first known
   std::optional<std::int64_t> origin_pts_;
+  std::function<void()> service_listener_;
+  struct Retained {
+    std::uint64_t packet = 0;
+    double clock_s = 0;
+    std::array<std::uint8_t, 188> bytes{};
+  };
+  bool retaining_ = true;
+  std::deque<Retained> retained_;
+  std::deque<std::pair<std::uint64_t, std::int64_t>> service_pts_history_;  // (packet, PTS)
+  void retain(const PidState& st, const std::uint8_t* p);
+  void replay(PidState& st);
   std::optional<double> origin_clock_s_;
   std::optional<std::int64_t> service_pts_;
   std::uint16_t selected_pcr_pid_ = kPidNull;   // the selected service's PCR PID

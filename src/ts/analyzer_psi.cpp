@@ -124,6 +124,7 @@ void Analyzer::on_pmt(const Section& s) {
   }
   note_service_presence();
   try_select();
+  if (service_listener_ && selected_ && *selected_ == pmt->program_number) service_listener_();
 }
 
 void Analyzer::on_si(const Section& s) {
@@ -266,6 +267,7 @@ void Analyzer::try_select() {
   if (!selected_) return;
   update_clock_reference();
   note_service_presence();
+  if (service_listener_) service_listener_();
 }
 
 void Analyzer::decide_selection() {
@@ -274,6 +276,7 @@ void Analyzer::decide_selection() {
   if (!selected_) return;
   update_clock_reference();
   note_service_presence();
+  if (service_listener_) service_listener_();
 }
 
 void Analyzer::select(std::uint16_t program_number) {
@@ -281,6 +284,7 @@ void Analyzer::select(std::uint16_t program_number) {
   selected_ = program_number;
   update_clock_reference();
   note_service_presence();
+  if (service_listener_) service_listener_();
 }
 
 void Analyzer::note_service_presence() {

@@ -183,6 +183,8 @@ void Analyzer::on_pes_start(PidState& st, const PacketView& pkt) {
   if (!pts) return;
   if (st.pid == service_pts_pid_) {
     service_pts_ = pts;
+    service_pts_history_.emplace_back(at_packet_, *pts);
+    if (service_pts_history_.size() > 8192) service_pts_history_.pop_front();
     if (origin_pts_ && !origin_clock_s_ && clock_.source() == StreamClock::Source::Pts && clock_.pid() == st.pid)
       origin_clock_s_ = clock_.to_seconds(*origin_pts_ * 300);
   }
