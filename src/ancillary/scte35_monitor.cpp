@@ -21,7 +21,13 @@ std::int64_t pts_diff(std::int64_t a, std::int64_t b) {
 
 double Monitor::media_of(std::int64_t pts, const ArrivalTime& at) const {
   if (!at.service_pts_90k) return at.media_time_s;
-  return at.media_time_s + static_cast<double>(pts_diff(pts, *at.service_pts_90k)) / kTicks;
+  const double near = at.media_time_s + static_cast<double>(pts_diff(pts, *at.service_pts_90k)) / kTicks;
+  if (!at.origin_pts_90k) return near;
+  // Exactly the pictures' media time: PTS minus origin, with as many turns
+  // of the 33-bit clock as bring it nearest to the arrival's estimate.
+  constexpr double kTurnS = static_cast<double>(std::int64_t{1} << 33) / kTicks;
+  const double since_origin = static_cast<double>(pts_diff(pts, *at.origin_pts_90k)) / kTicks;
+  return since_origin + std::round((near - since_origin) / kTurnS) * kTurnS;
 }
 
 void Monitor::on_section(std::uint16_t pid, const std::uint8_t* data, std::size_t size, bool crc_ok,
@@ -240,6 +246,14 @@ void Monitor::on_video(std::int64_t pts, bool random_access, double media_time_s
   for (auto it = pending_splices_.begin(); it != pending_splices_.end();) {
     if (pts_diff(last_video_pts_, it->pts) < kTicks / 2) {
       ++it;
+      continue;
+    }
+    // Judged only when the pictures around it were seen (not a splice
+    // point from before the video started).
+    bool covered = false;
+    for (const auto& [vp, rap] : recent_video_) covered = covered || pts_diff(vp, it->pts) <= 0;
+    if (!covered) {
+      it = pending_splices_.erase(it);
       continue;
     }
     ++splices_checked_;

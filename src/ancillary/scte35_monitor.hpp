@@ -44,6 +44,9 @@ struct MonitorOptions {
 struct ArrivalTime {
   double media_time_s = 0;                       // the event's media_time
   std::optional<std::int64_t> service_pts_90k;   // the selected service's latest video PTS
+  // The PTS media time counts from, when known: splice times are then placed
+  // on the pictures' own timeline (else relative to the arrival).
+  std::optional<std::int64_t> origin_pts_90k;
 };
 
 class MonitorSink {

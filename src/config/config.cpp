@@ -11,6 +11,7 @@
 #include "util/text.hpp"
 
 #include "ancillary/expect.hpp"
+#include "ancillary/ts_watch_options.hpp"
 #include "util/numbers.hpp"
 
 namespace avmon {
@@ -158,6 +159,8 @@ struct Builder {
     // UTF-8 here, where they enter, and nowhere else.
     if (section == "stream" && key == "name") c.stream_name = valid_utf8(str());
     else if (section == "expect") c.expect.set(key, v);
+    else if (section == "scte35") c.scte35.set(key, v);
+    else if (section == "subtitles") c.subtitles.set(key, v);
     else if (section == "input" && key == "url") c.input.url = str();
     else if (section == "input" && key == "realtime") c.input.realtime = std::get<bool>(v);
     else if (section == "input" && key == "open_timeout_s") c.input.open_timeout_s = dbl();
@@ -168,6 +171,7 @@ struct Builder {
     else if (section == "input" && key == "reconnect_initial_delay_s") c.input.reconnect_initial_delay_s = dbl();
     else if (section == "input" && key == "reconnect_max_delay_s") c.input.reconnect_max_delay_s = dbl();
     else if (section == "input" && key == "program") c.input.program = str();
+    else if (section == "input" && key == "scte35_pid") c.input.scte35_pid = static_cast<int>(std::get<std::int64_t>(v));
     else if (section.rfind("transport", 0) == 0) set_transport_option(c.input.transport, section, key, v);
     else if (section == "pipeline" && key == "threads") c.pipeline.threads = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "pipeline" && key == "queue_frames") c.pipeline.queue_frames = static_cast<int>(std::get<std::int64_t>(v));
@@ -244,7 +248,10 @@ struct Builder {
           if (sub.name.rfind(section + ".", 0) == 0) known.push_back(sub.name.substr(section.size() + 1));
         fail(place, dotted, "unknown option (known: " + known_list(known) + ")");
       }
-      set_core(section, spec->name, parse_value(*spec, value, place, dotted));
+      OptionValue v = parse_value(*spec, value, place, dotted);
+      if (section == "subtitles" && spec->name == "pids")
+        if (auto err = ancillary::pid_list_error(std::get<std::vector<std::string>>(v))) fail(place, dotted, *err);
+      set_core(section, spec->name, std::move(v));
       return;
     }
     std::vector<std::string> known = {"detectors", "plugins"};
@@ -326,11 +333,18 @@ const std::vector<SectionSpec>& core_sections() {
          "upper bound of the reconnect delay", {}},
         {"program", OptionType::String, std::string(), {}, {}, "",
          "MPEG-TS: the service to monitor, by program number or service name (or --program); empty: the first "
-         "service with video", {}}}},
+         "service with video", {}},
+        {"scte35_pid", OptionType::Int, std::int64_t{0}, 0.0, 8190.0, "",
+         "MPEG-TS: PID of the SCTE-35 cues when the PMT does not announce them, in decimal (e.g. 496 for 0x1F0); "
+         "0: the PMT's (section scte35)", {}}}},
       {"transport", "MPEG-TS inputs: the packet-level analysis (ETSI TR 101 290, services, scrambling, PIDs)",
        transport_option_specs()},
       {"transport.indicators", "TR 101 290 indicators checked (false: neither counted nor reported)",
        transport_indicator_specs()},
+      {"scte35", "MPEG-TS inputs: SCTE-35 cue monitoring (scte35.cue lines, scte35.* defects)",
+       ancillary::scte35_options()},
+      {"subtitles", "MPEG-TS inputs: DVB teletext and DVB subtitle PIDs of the selected service",
+       ancillary::subtitles_options()},
       {"pipeline", "decode and dispatch",
        {{"threads", OptionType::Int, std::int64_t{0}, 0.0, 256.0, "", "detector worker threads (0: one per core)", {}},
         {"queue_frames", OptionType::Int, std::int64_t{16}, 1.0, 10000.0, "frames",

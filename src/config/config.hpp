@@ -37,6 +37,7 @@ struct InputConfig {
   // the first with video) and the transport analysis (section `transport`).
   std::string program;
   TransportConfig transport;
+  int scte35_pid = 0;                 // SCTE-35 PID when the PMT does not announce it; 0: from the PMT
 };
 
 struct PipelineConfig {
@@ -95,6 +96,8 @@ struct Config {
   std::string log_format = "text";
   std::vector<std::string> plugins;
   Options expect;                     // the expect: section (every key; unset ones at their defaults)
+  Options scte35;                     // the scte35: section (transport extension scte35)
+  Options subtitles;                  // the subtitles: section (transport extension subtitles)
   HttpConfig http;
   NotifiersConfig notifiers;
   std::vector<DetectorConfig> detectors;  // one per registered detector, by name

@@ -43,7 +43,7 @@ struct Programme {
     auto bytes = write(s);
     if (corrupt) bytes[bytes.size() - 6] ^= 0x40;
     const double t = time_of(next - 1);
-    mon.on_section(500, bytes.data(), bytes.size(), !corrupt, {t, pts(t)}, out);
+    mon.on_section(500, bytes.data(), bytes.size(), !corrupt, {t, pts(t), {}}, out);
   }
 };
 
