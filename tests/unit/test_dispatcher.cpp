@@ -195,14 +195,16 @@ class Thrower final : public Detector {
   bool std_;
 };
 
-std::vector<nlohmann::json> run_file(Thrower*& thrower, int from, int until, bool std_exception,
+std::vector<nlohmann::json> run_file(int& calls, int from, int until, bool std_exception,
                                      Dispatcher::Mode mode, std::uint64_t* errors, DetectorState* state) {
   Lines lines;
   EventEngine engine("s", lines);
   engine.wall_time = [] { return std::string("-"); };
   engine.add_detector("dark", {0.2, 0.0, "minor"}, {"dark"}, {});
   auto t = std::make_unique<Thrower>(from, until, std_exception);
-  thrower = t.get();
+  // The dispatcher owns the detector and destroys it on return: its call
+  // count is read while it lives.
+  const Thrower* thrower = t.get();
   std::vector<DetectorSlot> slots;
   slots.push_back({"dark", kVideo, std::make_unique<Dark>()});
   slots.push_back({"thrower", kVideo, std::move(t)});
@@ -216,16 +218,17 @@ std::vector<nlohmann::json> run_file(Thrower*& thrower, int from, int until, boo
   *state = d.stats(1).state.load();
   EXPECT_EQ(d.stats(0).processed.load(), 100u + 1);
   EXPECT_EQ(d.report(1)["state"], detector_state_name(*state));
+  calls = thrower->calls;
   return lines.all;
 }
 
 TEST(DetectorFailures, OneThatThrowsAnythingIsDisabledAfterTheBoundWithAnEventTheSameOnEveryRun) {
   for (bool std_exception : {false, true}) {
-    Thrower* t = nullptr;
+    int calls = 0;
     std::uint64_t errors = 0;
     DetectorState state{};
-    auto first = run_file(t, 10, 1000, std_exception, Dispatcher::Mode::Lossless, &errors, &state);
-    EXPECT_EQ(t->calls, 14) << "called no more after 5 failures in a row";
+    auto first = run_file(calls, 10, 1000, std_exception, Dispatcher::Mode::Lossless, &errors, &state);
+    EXPECT_EQ(calls, 14) << "called no more after 5 failures in a row";
     EXPECT_EQ(errors, 5u + 1);  // and summary()
     EXPECT_EQ(state, DetectorState::Disabled);
     std::vector<nlohmann::json> failed;
@@ -245,19 +248,19 @@ TEST(DetectorFailures, OneThatThrowsAnythingIsDisabledAfterTheBoundWithAnEventTh
     int dark = 0;
     for (const auto& e : first) dark += e["type"] == "dark";
     EXPECT_EQ(dark, 2);
-    auto second = run_file(t, 10, 1000, std_exception, Dispatcher::Mode::Lossless, &errors, &state);
+    auto second = run_file(calls, 10, 1000, std_exception, Dispatcher::Mode::Lossless, &errors, &state);
     EXPECT_EQ(first, second);
   }
 }
 
 TEST(DetectorFailures, AFailureCostsThatPictureOnlyAndASuccessEndsTheRun) {
   for (auto mode : {Dispatcher::Mode::Lossless, Dispatcher::Mode::DropWhenBehind}) {
-    Thrower* t = nullptr;
+    int calls = 0;
     std::uint64_t errors = 0;
     DetectorState state{};
     // Four failures in a row (below the bound of 5), twice.
-    auto events = run_file(t, 10, 13, false, mode, &errors, &state);
-    EXPECT_EQ(t->calls, 100);
+    auto events = run_file(calls, 10, 13, false, mode, &errors, &state);
+    EXPECT_EQ(calls, 100);
     EXPECT_EQ(errors, 4u + 1);
     EXPECT_EQ(state, DetectorState::Ok);
     for (const auto& e : events) EXPECT_NE(e["type"], "detector_failed") << e.dump();
