@@ -80,14 +80,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       rest.remove_prefix(used);
       if (ec == http::error::need_more) {
         if (rest.empty()) {
-          parser.put_eof(ec);  // the peer closed the connection
-          if (ec) return 0;
+          // The peer closed the connection. A message that is not complete
+          // then (a chunked body cut short) is never answered: put_eof does
+          // not always say so, and feeding the parser nothing again would
+          // loop for ever.
+          parser.put_eof(ec);
+          if (ec || !parser.is_done()) return 0;
+          break;
         }
         ec = {};
-        if (used == 0 && !rest.empty()) return 0;
+        if (used == 0) return 0;
         continue;
       }
       if (ec) return 0;  // the session closes the connection
+      if (used == 0 && !parser.is_done()) return 0;  // no progress: never loop
     }
     const auto& req = parser.get();
     avmon::http_session::Response res = avmon::http_session::respond(req, telemetry());
