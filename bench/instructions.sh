@@ -17,7 +17,12 @@ out=$(mktemp -d)
 names=$("$avmon" detectors | grep -v '^ ' | grep -v '^$' | cut -d' ' -f1)
 video="black freeze corruption test_pattern"
 audio="silence channel_silent clipping phase_inversion tone loudness av_sync"
-count() { grep -h Collected "$1" | awk '{s += $NF} END {printf "%.0f", s}'; }
+# A run that valgrind could not finish counts nothing: stop rather than print a ratio of part of it.
+count() {
+  if grep -q "Process terminating" "$1"; then echo "valgrind did not finish: $(grep -m1 -A1 'Process terminating' "$1")" >&2; exit 1; fi
+  grep -q Collected "$1" || { echo "valgrind counted nothing: $(tail -3 "$1")" >&2; exit 1; }
+  grep -h Collected "$1" | awk '{s += $NF} END {printf "%.0f", s}'
+}
 run() {  # label, enabled detectors...
   local label=$1; shift; local envs=()
   for n in $names; do
@@ -25,14 +30,14 @@ run() {  # label, enabled detectors...
     for e in "$@"; do [ "$e" = "$n" ] && on=true; done
     envs+=("AVMON_DETECTORS__${n^^}__ENABLED=$on")
   done
-  env "${envs[@]}" valgrind --tool=callgrind --callgrind-out-file="$out/$label.cg" \
+  env "${envs[@]}" "$(dirname "$0")/valgrind.sh" --tool=callgrind --callgrind-out-file="$out/$label.cg" \
     "$avmon" run --input "$clip" --events /dev/null --log-level error >/dev/null 2>"$out/$label.err"
   echo "$label $(count "$out/$label.err")"
 }
 each=${AVMON_BENCH_EACH:-}
 {
   if [ -z "${AVMON_BENCH_ONLY_EACH:-}" ]; then
-    valgrind --tool=callgrind --callgrind-out-file="$out/ffmpeg.cg" ffmpeg -nostdin -loglevel error -i "$clip" -f null - 2>"$out/ffmpeg.err"
+    "$(dirname "$0")/valgrind.sh" --tool=callgrind --callgrind-out-file="$out/ffmpeg.cg" ffmpeg -nostdin -loglevel error -i "$clip" -f null - 2>"$out/ffmpeg.err"
     echo "ffmpeg $(count "$out/ffmpeg.err")"
   fi
   run none

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "ancillary/bits.hpp"
-#include "ancillary/crc32_mpeg.hpp"
+#include "ts/crc32.hpp"
 #include "ancillary/scte35.hpp"
 
 namespace avmon::scte35 {
@@ -267,7 +267,7 @@ ParseResult parse(const std::uint8_t* data, std::size_t size) {
   SpliceInfoSection s;
   s.crc_32 = (static_cast<std::uint32_t>(data[total - 4]) << 24) | (static_cast<std::uint32_t>(data[total - 3]) << 16) |
              (static_cast<std::uint32_t>(data[total - 2]) << 8) | data[total - 1];
-  s.crc_ok = ancillary::crc32_mpeg(data, total) == 0;
+  s.crc_ok = ts::crc32_mpeg(data, total) == 0;
   try {
     BitReader r(data, total - 4);
     s.table_id = r.u8();

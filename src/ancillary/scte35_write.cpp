@@ -1,7 +1,7 @@
 // SCTE 35 section writer: the inverse of the parser, for injecting cues at
 // known times (tests, tools). Lengths and CRC_32 are computed here.
 #include "ancillary/bits.hpp"
-#include "ancillary/crc32_mpeg.hpp"
+#include "ts/crc32.hpp"
 #include "ancillary/scte35.hpp"
 
 namespace avmon::scte35 {
@@ -197,7 +197,7 @@ std::vector<std::uint8_t> write(const SpliceInfoSection& s) {
   std::size_t section_length = out.size() + 4 - 3;
   out[1] = static_cast<std::uint8_t>((out[1] & 0xF0) | ((section_length >> 8) & 0x0F));
   out[2] = static_cast<std::uint8_t>(section_length & 0xFF);
-  std::uint32_t crc = ancillary::crc32_mpeg(out.data(), out.size());
+  std::uint32_t crc = ts::crc32_mpeg(out.data(), out.size());
   for (int i = 3; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(crc >> (8 * i)));
   return out;
 }

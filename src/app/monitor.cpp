@@ -84,6 +84,7 @@ Monitor::~Monitor() {
 void Monitor::set_telemetry(Telemetry* telemetry) {
   telemetry_ = telemetry;
   if (!telemetry_) return;
+  if (transport_) transport_->publish_snapshots(true);
   std::set<std::string> types, video_types;
   bool loudness_detector = false;
   for (const auto& d : cfg_.detectors) {

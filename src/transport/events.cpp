@@ -390,6 +390,7 @@ void TransportEvents::finish(double end_media_time_s) {
 }
 
 void TransportEvents::publish(bool force) {
+  if (!publishing_) return;
   const auto now = std::chrono::steady_clock::now();
   if (!force && now < next_publish_) return;
   next_publish_ = now + std::chrono::milliseconds(250);

@@ -64,6 +64,10 @@ class TransportEvents final : public TsHost, private ts::SectionListener, privat
   nlohmann::json extension_summaries() const;
   // Any thread: the latest figures for /status and /metrics (null before any).
   nlohmann::json snapshot() const;
+  // Before the input is read: keep that snapshot up to date (four times a
+  // second). Off by default: without an HTTP server nothing reads it, and
+  // building it walks every PID.
+  void publish_snapshots(bool on) { publishing_ = on; }
 
   // TsHost
   void subscribe_sections(std::uint16_t pid) override;
@@ -150,6 +154,7 @@ class TransportEvents final : public TsHost, private ts::SectionListener, privat
 
   mutable std::mutex mu_;
   nlohmann::json snapshot_;
+  bool publishing_ = false;
   std::chrono::steady_clock::time_point next_publish_{};
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace avmon::ts {
 
@@ -71,19 +72,6 @@ void Analyzer::emit(TsEvent::State st, std::optional<Indicator> ind, std::uint16
   events_.push_back(std::move(e));
 }
 
-void Analyzer::condition_errors(Indicator i, std::uint16_t pid, int n, bool& failing, const std::string& what) {
-  for (int k = 0; k < n; ++k) {
-    emit(failing ? TsEvent::State::Error : TsEvent::State::Begin, i, pid, what);
-    failing = true;
-  }
-}
-
-void Analyzer::condition_end(Indicator i, std::uint16_t pid, bool& failing, const std::string& what) {
-  if (!failing) return;
-  failing = false;
-  emit(TsEvent::State::End, i, pid, what);
-}
-
 std::vector<TsEvent> Analyzer::take_events() {
   std::vector<TsEvent> out;
   out.swap(events_);
@@ -95,7 +83,12 @@ void Analyzer::feed(const std::uint8_t* data, std::size_t size, std::optional<do
     arrival_s_ = arrival_s;
     if (!first_arrival_s_) first_arrival_s_ = arrival_s;
   }
+  feed_begin_ = reinterpret_cast<std::uintptr_t>(data);
+  feed_end_ = feed_begin_ + size;
   packetizer_.feed(data, size, *this);
+  // The caller's bytes go away: what still waits is copied.
+  feed_begin_ = feed_end_ = 0;
+  for (Pending& e : pending_) e.bytes = keep(e.bytes);
   // Sync never found again (after a gap, or bytes that never were packets):
   // lost once five packets' worth of bytes went by without it.
   if (!packetizer_.in_sync() && packetizer_.ever_synced() && !sync_lost_ &&
@@ -206,10 +199,24 @@ bool Analyzer::take_reading(const PacketView& pkt) {
   return taken;
 }
 
+const std::uint8_t* Analyzer::keep(const std::uint8_t* p) {
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  if (at >= feed_begin_ && at + kPacketSize <= feed_end_) return p;
+  if (!pending_store_) pending_store_ = std::make_unique_for_overwrite<std::uint8_t[]>(kMaxPending * kPacketSize);
+  std::uint8_t* slot = pending_store_.get() + pending_stored_ * kPacketSize;
+  // Already kept (a second call at the end of another feed): nothing to do.
+  if (at >= reinterpret_cast<std::uintptr_t>(pending_store_.get()) &&
+      at < reinterpret_cast<std::uintptr_t>(pending_store_.get() + kMaxPending * kPacketSize))
+    return p;
+  std::memcpy(slot, p, kPacketSize);
+  ++pending_stored_;
+  return slot;
+}
+
 void Analyzer::flush_pending(bool interpolate) {
   const double to_s = clock_.at(packet_index_);
-  for (std::size_t k = 0; k < pending_.size(); ++k) {
-    const std::uint64_t i = pending_index_[k];
+  for (const Pending& e : pending_) {
+    const std::uint64_t i = e.index;
     if (interpolate && packet_index_ > reading_packet_) {
       const double f = static_cast<double>(i - reading_packet_) / static_cast<double>(packet_index_ - reading_packet_);
       now_s_ = reading_s_ + f * (to_s - reading_s_);
@@ -217,19 +224,17 @@ void Analyzer::flush_pending(bool interpolate) {
       now_s_ = clock_.at(i);
     }
     at_packet_ = i;
-    analyse(pending_[k].data());
+    analyse(e.bytes);
   }
   pending_.clear();
-  pending_index_.clear();
+  pending_stored_ = 0;
 }
 
 void Analyzer::on_packet(const std::uint8_t* p) {
   ++packet_index_;
   const PacketView pkt(p);
   if (!take_reading(pkt)) {
-    pending_.emplace_back();
-    std::copy(p, p + kPacketSize, pending_.back().begin());
-    pending_index_.push_back(packet_index_);
+    pending_.push_back({keep(p), packet_index_});
     // No reading for long (no PCR, PTS or arrival time): go on with what is known.
     if (pending_.size() >= kMaxPending) flush_pending(false);
     return;

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ts/clock.hpp"
@@ -237,8 +238,29 @@ class Analyzer final : private PacketSink {
             std::string type = {});
   void error(Indicator i, std::uint16_t pid, std::string what) { emit(TsEvent::State::Error, i, pid, std::move(what)); }
   // Counts `n` occurrences of a lasting condition (Begin on its first).
-  void condition_errors(Indicator i, std::uint16_t pid, int n, bool& failing, const std::string& what);
-  void condition_end(Indicator i, std::uint16_t pid, bool& failing, const std::string& what);
+  // `what` is a string or a callable that makes one: these run for every
+  // packet and every timer check, and the reason is built only when there
+  // is something to report.
+  template <class What>
+  void condition_errors(Indicator i, std::uint16_t pid, int n, bool& failing, What&& what) {
+    if (n <= 0) return;
+    const std::string reason = text_of(what);
+    for (int k = 0; k < n; ++k) {
+      emit(failing ? TsEvent::State::Error : TsEvent::State::Begin, i, pid, reason);
+      failing = true;
+    }
+  }
+  template <class What>
+  void condition_end(Indicator i, std::uint16_t pid, bool& failing, What&& what) {
+    if (!failing) return;
+    failing = false;
+    emit(TsEvent::State::End, i, pid, text_of(what));
+  }
+  template <class What>
+  static std::string text_of(What& what) {
+    if constexpr (std::is_invocable_v<What&>) return std::string(what());
+    else return std::string(what);
+  }
 
   // analyzer_psi.cpp
   void on_section(const Section& s);
@@ -266,8 +288,19 @@ class Analyzer final : private PacketSink {
   std::uint64_t packet_index_ = 0;   // packets arrived (the latest's index, from 1)
   std::uint64_t at_packet_ = 0;      // the packet being analysed
   double now_s_ = 0;                 // and its time
-  std::vector<std::array<std::uint8_t, kPacketSize>> pending_;
-  std::vector<std::uint64_t> pending_index_;
+  // Packets waiting for a clock reading. Most are analysed within the read
+  // that brought them, so they point into the caller's bytes; only those
+  // still waiting when feed() returns (or that never were in the caller's
+  // buffer: a packet across two reads) are copied, into pending_store_.
+  struct Pending {
+    const std::uint8_t* bytes;
+    std::uint64_t index;
+  };
+  std::vector<Pending> pending_;
+  std::unique_ptr<std::uint8_t[]> pending_store_;  // room for kMaxPending packets, made on first use
+  std::size_t pending_stored_ = 0;
+  std::uintptr_t feed_begin_ = 0, feed_end_ = 0;  // the bytes of the feed() in progress
+  const std::uint8_t* keep(const std::uint8_t* p);
   std::uint64_t reading_packet_ = 0; // the latest clock reading: packet and value
   double reading_s_ = 0;
   std::optional<double> read_arrival_s_;  // arrival time of the latest read already used

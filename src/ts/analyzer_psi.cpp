@@ -17,6 +17,13 @@ std::string hex(unsigned v, int digits) {
   return b;
 }
 
+// A period for a reason: "0.5 s", "0.04 s", "10 s".
+std::string seconds_text(double s) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g s", s);
+  return b;
+}
+
 constexpr double kNitPeriodS = 10, kSdtPeriodS = 2, kEitPeriodS = 2, kTdtPeriodS = 30;
 constexpr double kOtherTablesPeriodS = 10, kTotPeriodS = 30;
 
@@ -76,7 +83,7 @@ void Analyzer::on_pat(const Section& s) {
   if (!pat) return;
   // Deadlines passed since the last check count before the table renews them.
   condition_errors(Indicator::PatError, kPidPat, pat_deadline_.due(now, opts_.pat_period_s), pat_deadline_.failing,
-                   "no PAT for more than " + std::to_string(opts_.pat_period_s).substr(0, 4) + " s");
+                   [&] { return "no PAT for more than " + seconds_text(opts_.pat_period_s); });
   condition_end(Indicator::PatError, kPidPat, pat_deadline_.failing, "PAT back");
   pat_deadline_.arm(now, opts_.pat_period_s);
   if (s.last_section_number() > 0) {
@@ -98,8 +105,10 @@ void Analyzer::on_pmt(const Section& s) {
   if (!pmt) return;
   PidState& st = *pids_[s.pid];
   condition_errors(Indicator::PmtError, s.pid, st.pmt.due(now, opts_.pmt_period_s), st.pmt.failing,
-                   "no PMT of program " + std::to_string(pmt->program_number) + " for more than " +
-                       std::to_string(opts_.pmt_period_s).substr(0, 4) + " s");
+                   [&] {
+                     return "no PMT of program " + std::to_string(pmt->program_number) + " for more than " +
+                            seconds_text(opts_.pmt_period_s);
+                   });
   condition_end(Indicator::PmtError, s.pid, st.pmt.failing, "PMT back");
   st.pmt.arm(now, opts_.pmt_period_s);
   const Service* before = services_.find(pmt->program_number);
@@ -302,12 +311,14 @@ void Analyzer::note_service_presence() {
 void Analyzer::check_tables(double now) {
   if (!pat_deadline_.armed) pat_deadline_.arm(session_start_s_, opts_.pat_period_s);
   condition_errors(Indicator::PatError, kPidPat, pat_deadline_.due(now, opts_.pat_period_s), pat_deadline_.failing,
-                   "no PAT for more than " + std::to_string(opts_.pat_period_s).substr(0, 4) + " s");
+                   [&] { return "no PAT for more than " + seconds_text(opts_.pat_period_s); });
   for (const auto& svc : services_.services()) {
     PidState& pm = *pids_[svc.pmt_pid];
     condition_errors(Indicator::PmtError, svc.pmt_pid, pm.pmt.due(now, opts_.pmt_period_s), pm.pmt.failing,
-                     "no PMT of program " + std::to_string(svc.program_number) + " for more than " +
-                         std::to_string(opts_.pmt_period_s).substr(0, 4) + " s");
+                     [&] {
+                       return "no PMT of program " + std::to_string(svc.program_number) + " for more than " +
+                              seconds_text(opts_.pmt_period_s);
+                     });
   }
   if (cat_deadline_.armed) {
     if (now - last_scrambled_s_ > opts_.cat_period_s) {
@@ -351,7 +362,7 @@ void Analyzer::check_unreferenced(double now) {
     if (pid < 0x20 || pid == kPidNull || st.referenced || st.unreferenced) continue;
     if (now - std::max(st.first_s, *psi_complete_s_) <= opts_.unreferenced_s) continue;
     condition_errors(Indicator::UnreferencedPid, pid, 1, st.unreferenced,
-                     "PID " + hex(pid, 4) + " not referenced by any PMT");
+                     [&] { return "PID " + hex(pid, 4) + " not referenced by any PMT"; });
   }
 }
 

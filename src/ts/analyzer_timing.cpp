@@ -202,14 +202,14 @@ void Analyzer::check_timers(double now) {
     PidState& st = *pids_[pid];
     if (st.av) {
       condition_errors(Indicator::PidError, pid, st.presence.due(now, opts_.pid_period_s), st.presence.failing,
-                       "no packets on " + hex_pid(pid) + " for more than " + ms(opts_.pid_period_s));
+                       [&] { return "no packets on " + hex_pid(pid) + " for more than " + ms(opts_.pid_period_s); });
       if (st.scrambled_now) {
         // A scrambled PES header hides its PTS: nothing to check.
         condition_end(Indicator::PtsError, pid, st.pts.failing, "scrambled");
         st.pts.armed = false;
       } else {
         condition_errors(Indicator::PtsError, pid, st.pts.due(now, opts_.pts_period_s), st.pts.failing,
-                         "no PTS on " + hex_pid(pid) + " for more than " + ms(opts_.pts_period_s));
+                         [&] { return "no PTS on " + hex_pid(pid) + " for more than " + ms(opts_.pts_period_s); });
       }
     }
     if (st.pcr_pid) {
@@ -217,7 +217,7 @@ void Analyzer::check_timers(double now) {
       if (n > 0) {
         st.pcr_absence_errors += n;
         condition_errors(Indicator::PcrRepetitionError, pid, n, st.pcr_absence.failing,
-                         "no PCR on " + hex_pid(pid) + " for more than " + ms(kPcrAbsencePeriodS));
+                         [&] { return "no PCR on " + hex_pid(pid) + " for more than " + ms(kPcrAbsencePeriodS); });
         for (int k = 0; k < n; ++k) error(Indicator::PcrError, pid, "no PCR on " + hex_pid(pid));
       }
     }

@@ -8,7 +8,8 @@ CcResult ContinuityState::check(const PacketView& pkt) {
   const PacketView last(last_.data());
   const bool first = !seen_;
   const unsigned last_cc = last.cc();
-  const bool dup = !first && !pkt.discontinuity() && is_duplicate(pkt, last);
+  // A duplicate repeats the counter: only then are the bytes compared.
+  const bool dup = !first && pkt.cc() == last_cc && !pkt.discontinuity() && is_duplicate(pkt, last);
   std::memcpy(last_.data(), pkt.data(), kPacketSize);
   seen_ = true;
   if (first) return {};

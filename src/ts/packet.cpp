@@ -13,6 +13,18 @@ bool is_duplicate(const PacketView& a, const PacketView& b) {
   return std::memcmp(a.data() + from, b.data() + from, kPacketSize - from) == 0;
 }
 
+void write_pcr(std::uint8_t* p, std::int64_t v) {
+  v %= kPcrWrap27M;
+  if (v < 0) v += kPcrWrap27M;
+  const std::int64_t base = v / 300, ext = v % 300;
+  p[6] = static_cast<std::uint8_t>(base >> 25);
+  p[7] = static_cast<std::uint8_t>(base >> 17);
+  p[8] = static_cast<std::uint8_t>(base >> 9);
+  p[9] = static_cast<std::uint8_t>(base >> 1);
+  p[10] = static_cast<std::uint8_t>(((base & 1) << 7) | 0x7E | (ext >> 8));  // 6 reserved bits set
+  p[11] = static_cast<std::uint8_t>(ext & 0xFF);
+}
+
 int pes_stream_id(const std::uint8_t* p, std::size_t n) {
   if (n < 6 || p[0] != 0 || p[1] != 0 || p[2] != 1) return -1;
   return p[3];

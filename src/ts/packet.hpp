@@ -65,6 +65,10 @@ class PacketView {
   const std::uint8_t* p_;
 };
 
+// Writes `pcr_27m` (taken modulo the PCR's range) into the PCR field of a
+// packet whose adaptation field carries one (bytes 6-11), as pcr() reads it.
+void write_pcr(std::uint8_t* packet, std::int64_t pcr_27m);
+
 // Two packets are the same packet sent twice (ISO/IEC 13818-1 2.4.3.3: a
 // duplicate) when they are identical apart from the PCR, which a
 // re-multiplexer may restamp. Both must carry a payload.

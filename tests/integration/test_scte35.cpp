@@ -11,7 +11,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "ancillary/crc32_mpeg.hpp"
+#include "ts/crc32.hpp"
 #include "ancillary/random_access.hpp"
 #include "ancillary/scte35.hpp"
 #include "support/run.hpp"
@@ -342,7 +342,7 @@ std::vector<std::uint8_t> with_cues_in_pmt(std::vector<std::uint8_t> ts, int pid
     const std::size_t nlen = len + sizeof es;
     sec[1] = static_cast<std::uint8_t>((sec[1] & 0xF0) | (nlen >> 8));
     sec[2] = static_cast<std::uint8_t>(nlen & 0xFF);
-    const std::uint32_t crc = ancillary::crc32_mpeg(sec, 3 + nlen - 4);
+    const std::uint32_t crc = ts::crc32_mpeg(sec, 3 + nlen - 4);
     for (int k = 0; k < 4; ++k) sec[3 + nlen - 4 + k] = static_cast<std::uint8_t>(crc >> (24 - 8 * k));
   }
   return ts;

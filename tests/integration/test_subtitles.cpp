@@ -18,35 +18,7 @@ constexpr int kTeletext = 0x042C;
 
 std::string data_dir() { return std::string(AVMON_SOURCE_DIR) + "/tests/data/tsduck/"; }
 
-struct SrtCue {
-  double start_s = 0, end_s = 0;
-  std::vector<std::string> lines;
-};
-
-double srt_time(const std::string& t) {  // HH:MM:SS,mmm
-  return std::stoi(t.substr(0, 2)) * 3600 + std::stoi(t.substr(3, 2)) * 60 + std::stoi(t.substr(6, 2)) +
-         std::stoi(t.substr(9, 3)) / 1000.0;
-}
-
-std::vector<SrtCue> read_srt(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<SrtCue> cues;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find(" --> ") == std::string::npos) continue;
-    SrtCue c;
-    c.start_s = srt_time(line.substr(0, 12));
-    c.end_s = srt_time(line.substr(17, 12));
-    while (std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.empty()) break;
-      c.lines.push_back(line);
-    }
-    cues.push_back(c);
-  }
-  return cues;
-}
+using test::read_srt;
 
 std::vector<nlohmann::json> run(const std::string& input, const std::string& name, const std::string& config,
                                 test::RunResult* result = nullptr) {

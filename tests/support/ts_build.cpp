@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "ts/crc32.hpp"
+#include "ts/packet.hpp"
 
 namespace avmon::test {
 
@@ -22,16 +23,10 @@ Bytes ts_packet(const PacketSpec& s) {
     p[4] = static_cast<std::uint8_t>(af_len - 1);
     if (af_len >= 2) {
       p[5] = static_cast<std::uint8_t>((s.discontinuity ? 0x80 : 0) | (s.pcr ? 0x10 : 0));
-      if (s.pcr) {
-        std::int64_t base = *s.pcr / 300, ext = *s.pcr % 300;
-        p[6] = static_cast<std::uint8_t>(base >> 25);
-        p[7] = static_cast<std::uint8_t>(base >> 17);
-        p[8] = static_cast<std::uint8_t>(base >> 9);
-        p[9] = static_cast<std::uint8_t>(base >> 1);
-        p[10] = static_cast<std::uint8_t>(((base & 1) << 7) | 0x7E | (ext >> 8));
-        p[11] = static_cast<std::uint8_t>(ext & 0xFF);
-      }
-      std::fill(p.begin() + static_cast<std::ptrdiff_t>(4 + min_af), p.begin() + static_cast<std::ptrdiff_t>(4 + af_len), 0xFF);
+      if (s.pcr) ts::write_pcr(p.data(), *s.pcr);
+      // Stuffing follows the flags byte (and the PCR): never over the flags.
+      const std::size_t used = std::max<std::size_t>(min_af, 2);
+      std::fill(p.begin() + static_cast<std::ptrdiff_t>(4 + used), p.begin() + static_cast<std::ptrdiff_t>(4 + af_len), 0xFF);
     }
     pos = 4 + af_len;
   }

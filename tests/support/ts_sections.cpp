@@ -86,4 +86,31 @@ std::vector<Pes> pes_of_pid(const std::vector<std::uint8_t>& ts, int pid) {
   return out;
 }
 
+namespace {
+double srt_time(const std::string& t) {  // HH:MM:SS,mmm
+  return std::stoi(t.substr(0, 2)) * 3600 + std::stoi(t.substr(3, 2)) * 60 + std::stoi(t.substr(6, 2)) +
+         std::stoi(t.substr(9, 3)) / 1000.0;
+}
+}  // namespace
+
+std::vector<SrtCue> read_srt(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<SrtCue> cues;
+  std::string line;
+  auto next = [&] {
+    if (!std::getline(in, line)) return false;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return true;
+  };
+  while (next()) {
+    if (line.find(" --> ") == std::string::npos) continue;
+    SrtCue c;
+    c.start_s = srt_time(line.substr(0, 12));
+    c.end_s = srt_time(line.substr(17, 12));
+    while (next() && !line.empty()) c.lines.push_back(line);
+    cues.push_back(c);
+  }
+  return cues;
+}
+
 }  // namespace avmon::test

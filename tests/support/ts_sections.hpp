@@ -24,4 +24,11 @@ std::vector<Pes> pes_of_pid(const std::vector<std::uint8_t>& ts, int pid);
 // Complete sections carried on `pid`, in order.
 std::vector<std::vector<std::uint8_t>> sections_of_pid(const std::vector<std::uint8_t>& ts, int pid);
 
+// One subtitle of a SubRip file (TSDuck's reference teletext extraction).
+struct SrtCue {
+  double start_s = 0, end_s = 0;
+  std::vector<std::string> lines;
+};
+std::vector<SrtCue> read_srt(const std::string& path);
+
 }  // namespace avmon::test

@@ -10,33 +10,20 @@
 #include <stdexcept>
 
 #include "ts/crc32.hpp"
+#include "ts/packet.hpp"
 
 namespace avmon::impair {
 
 namespace {
-constexpr std::int64_t kWrap27m = (std::int64_t{1} << 33) * 300;
+constexpr std::int64_t kWrap27m = ts::kPcrWrap27M;
 }
 
 std::uint16_t pid_of(const Packet& p) { return static_cast<std::uint16_t>((p[1] & 0x1F) << 8 | p[2]); }
 bool has_payload(const Packet& p) { return p[3] & 0x10; }
 bool pusi(const Packet& p) { return p[1] & 0x40; }
 bool has_pcr(const Packet& p) { return (p[3] & 0x20) && p[4] >= 7 && (p[5] & 0x10); }
-std::int64_t pcr_of(const Packet& p) {
-  std::int64_t base = (std::int64_t{p[6]} << 25) | (std::int64_t{p[7]} << 17) | (std::int64_t{p[8]} << 9) |
-                      (std::int64_t{p[9]} << 1) | (p[10] >> 7);
-  return base * 300 + (((p[10] & 1) << 8) | p[11]);
-}
-void set_pcr(Packet& p, std::int64_t v) {
-  v %= kWrap27m;
-  if (v < 0) v += kWrap27m;
-  const std::int64_t base = v / 300, ext = v % 300;
-  p[6] = static_cast<std::uint8_t>(base >> 25);
-  p[7] = static_cast<std::uint8_t>(base >> 17);
-  p[8] = static_cast<std::uint8_t>(base >> 9);
-  p[9] = static_cast<std::uint8_t>(base >> 1);
-  p[10] = static_cast<std::uint8_t>(((base & 1) << 7) | 0x7E | (ext >> 8));
-  p[11] = static_cast<std::uint8_t>(ext & 0xFF);
-}
+std::int64_t pcr_of(const Packet& p) { return ts::PacketView(p.data()).pcr(); }
+void set_pcr(Packet& p, std::int64_t v) { ts::write_pcr(p.data(), v); }
 unsigned cc_of(const Packet& p) { return p[3] & 0x0F; }
 void set_cc(Packet& p, unsigned cc) { p[3] = static_cast<std::uint8_t>((p[3] & 0xF0) | (cc & 0x0F)); }
 Packet null_packet() {

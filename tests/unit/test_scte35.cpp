@@ -2,7 +2,7 @@
 // sections, damaged input (exact messages), JSON rendering.
 #include <gtest/gtest.h>
 
-#include "ancillary/crc32_mpeg.hpp"
+#include "ts/crc32.hpp"
 #include "ancillary/scte35.hpp"
 
 namespace avmon {
@@ -28,7 +28,7 @@ SpliceInfoSection insert_cue(std::uint64_t pts, std::uint64_t adjustment = 0) {
 TEST(Scte35, Crc32OfMpegSections) {
   // The CRC of "123456789" in the MPEG-2 variant (CRC-32/MPEG-2 check value).
   const std::uint8_t text[] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
-  EXPECT_EQ(ancillary::crc32_mpeg(text, sizeof text), 0x0376E6E7u);
+  EXPECT_EQ(ts::crc32_mpeg(text, sizeof text), 0x0376E6E7u);
 }
 
 TEST(Scte35, WrittenCueParsesBackWithAGoodCrc) {

@@ -12,30 +12,7 @@
 namespace avmon {
 namespace {
 
-struct SrtCue {
-  double start_s = 0, end_s = 0;
-  std::vector<std::string> lines;
-};
-
-double srt_time(const std::string& t) {  // 00:00:02,160
-  return std::stoi(t.substr(0, 2)) * 3600 + std::stoi(t.substr(3, 2)) * 60 + std::stoi(t.substr(6, 2)) +
-         std::stoi(t.substr(9, 3)) / 1000.0;
-}
-
-std::vector<SrtCue> read_srt(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<SrtCue> cues;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find(" --> ") == std::string::npos) continue;
-    SrtCue c;
-    c.start_s = srt_time(line.substr(0, 12));
-    c.end_s = srt_time(line.substr(17, 12));
-    while (std::getline(in, line) && !line.empty()) c.lines.push_back(line);
-    cues.push_back(c);
-  }
-  return cues;
-}
+using test::read_srt;
 
 TEST(Teletext, SubtitlesOfTest012MatchTsducksReference) {
   const std::string dir = std::string(AVMON_SOURCE_DIR) + "/tests/data/tsduck/";
