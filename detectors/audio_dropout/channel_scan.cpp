@@ -1,0 +1,251 @@
+#include "audio_dropout/channel_scan.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace avmon::audio {
+
+namespace {
+double to_db(double power) { return power > 1e-20 ? 10.0 * std::log10(power) : -200.0; }
+}  // namespace
+
+void ChannelScan::reset(const DropoutParams& p, int sample_rate) {
+  p_ = p;
+  rate_ = sample_rate > 0 ? sample_rate : 48000;
+  // 1 ms blocks: short enough to place a 10 ms mute, long enough that a
+  // waveform crossing zero never reads as muted.
+  block_ = std::max(8, static_cast<int>(std::lround(rate_ / 1000.0)));
+  mute_amp_ = static_cast<float>(std::pow(10.0, p.mute_dbfs / 20.0));
+  mute_power_ = std::pow(10.0, p.mute_dbfs / 10.0);
+  programme_power_ = std::pow(10.0, p.min_programme_dbfs / 10.0);
+  edge_factor_ = std::pow(10.0, p.edge_tolerance_db / 10.0);
+  click_min_ = static_cast<float>(std::pow(10.0, p.click_min_dbfs / 20.0));
+  min_mute_samples_ = std::max<std::int64_t>(1, std::llround(p.min_mute_ms * rate_ / 1000.0));
+  max_mute_blocks_ = std::llround(p.max_mute_s * 1000.0);
+  // A mute is judged with its context around it, all still in the ring.
+  const auto needed = static_cast<size_t>(max_mute_blocks_ + 2 * kContextBlocks + 8);
+  blocks_.assign(std::bit_ceil(needed), Block{});
+  blocks_mask_ = blocks_.size() - 1;
+  raw_.assign(std::bit_ceil(static_cast<size_t>((kClickHistory + kClickLookahead + 4) * block_)), 0.f);
+  raw_mask_ = raw_.size() - 1;
+  pos_ = nblocks_ = 0;
+  cur_ = Block{};
+  in_block_ = 0;
+  sq_ = 0;
+  p1_ = p2_ = 0;
+  in_run_ = false;
+  waiting_.clear();
+}
+
+void ChannelScan::feed(const float* x, int n, std::vector<ChannelDropout>& found) {
+  for (int i = 0; i < n;) {
+    const int take = std::min(n - i, block_ - in_block_);
+    // The hot loop: a few operations per sample (cost matters: every sample
+    // of every channel passes here).
+    double sq = 0;
+    float d2_max = cur_.d2_max;
+    std::int64_t d2_pos = cur_.d2_pos, first_loud = cur_.first_loud, last_loud = cur_.last_loud;
+    float p1 = p1_, p2 = p2_;
+    for (int k = 0; k < take; ++k) {
+      const float v = x[i + k];
+      const std::int64_t s = pos_ + k;
+      raw_[static_cast<size_t>(s) & raw_mask_] = v;
+      const float d2 = std::abs(v - 2.f * p1 + p2);
+      p2 = p1;
+      p1 = v;
+      if (d2 > d2_max) {
+        d2_max = d2;
+        d2_pos = s;
+      }
+      sq += static_cast<double>(v) * v;
+      if (std::abs(v) >= mute_amp_) {
+        if (first_loud < 0) first_loud = s;
+        last_loud = s;
+      }
+    }
+    p1_ = p1;
+    p2_ = p2;
+    cur_.d2_max = d2_max;
+    cur_.d2_pos = d2_pos;
+    cur_.first_loud = first_loud;
+    cur_.last_loud = last_loud;
+    sq_ += sq;
+    pos_ += take;
+    in_block_ += take;
+    i += take;
+    if (in_block_ == block_) block_done(found);
+  }
+}
+
+void ChannelScan::block_done(std::vector<ChannelDropout>& found) {
+  cur_.power = sq_ / block_;
+  const std::int64_t b = nblocks_++;
+  blocks_[static_cast<size_t>(b) & blocks_mask_] = cur_;
+  const bool quiet = cur_.power < mute_power_;
+  cur_ = Block{};
+  in_block_ = 0;
+  sq_ = 0;
+
+  if (quiet && !in_run_) {
+    in_run_ = true;
+    run_.first_block = b;
+    // The edge to the sample, and the level of the millisecond just before it
+    // (still in the ring now; the mute is judged only after it ends).
+    const Block& before = b > 0 ? blk(b - 1) : blk(b);
+    run_.start = b > 0 && before.last_loud >= 0 ? before.last_loud + 1 : b * block_;
+    double sum = 0;
+    const std::int64_t from = std::max<std::int64_t>(0, run_.start - block_);
+    for (std::int64_t s = from; s < run_.start; ++s) sum += static_cast<double>(raw(s)) * raw(s);
+    run_.cut_power = run_.start > from ? sum / static_cast<double>(run_.start - from) : 0;
+  } else if (!quiet && in_run_) {
+    in_run_ = false;
+    run_.end_block = b;
+    // Longer than max_mute_s: the silence detector's (one gap, one alarm).
+    if (run_.end_block - run_.first_block <= max_mute_blocks_ + 1) waiting_.push_back(run_);
+  }
+  while (!waiting_.empty() && b >= waiting_.front().end_block + kContextBlocks - 1) {
+    judge_mute(waiting_.front(), kContextBlocks, found);
+    waiting_.pop_front();
+  }
+  if (b >= kClickHistory + kClickLookahead) judge_click(b - kClickLookahead, found);
+}
+
+double ChannelScan::mean_power(std::int64_t from, std::int64_t to) const {
+  from = std::max({from, std::int64_t{0}, nblocks_ - static_cast<std::int64_t>(blocks_.size())});
+  to = std::min(to, nblocks_);
+  if (from >= to) return 0;
+  double sum = 0;
+  for (std::int64_t b = from; b < to; ++b) sum += blk(b).power;
+  return sum / static_cast<double>(to - from);
+}
+
+void ChannelScan::judge_mute(const MuteRun& run, std::int64_t blocks_after, std::vector<ChannelDropout>& found) {
+  const std::int64_t sb = run.first_block, eb = run.end_block;
+  if (sb < kEdgeBlocks || blocks_after < kEdgeBlocks) return;  // no programme seen before or after
+  // Edges to the sample: after the last loud sample before the quiet blocks,
+  // up to the first loud sample after them.
+  const std::int64_t start = run.start;
+  const std::int64_t end = blk(eb).first_loud >= 0 ? blk(eb).first_loud : eb * block_;
+  if (end - start < min_mute_samples_ || static_cast<double>(end - start) > p_.max_mute_s * rate_) return;
+  // A dropout cuts programme off and lets it back in: the audio just before
+  // and just after is at programme level. A pause, a fade or a note's release
+  // decays into the quiet, so the millisecond before it is barely above the
+  // mute level and far below the programme before it. (Onsets are abrupt in
+  // programme too, plosives and attacks: the level after a mute is judged on
+  // 3 ms, more leniently.)
+  const double edge_before = run.cut_power;
+  // A coded return smears a few milliseconds of pre-echo ahead of the
+  // programme: the loudest 3 ms of the first 10 ms after the mute.
+  double edge_after = 0;
+  for (std::int64_t b = eb; b + kEdgeBlocks <= eb + std::min<std::int64_t>(blocks_after, 10); ++b)
+    edge_after = std::max(edge_after, mean_power(b, b + kEdgeBlocks));
+  const double programme_before = mean_power(sb - kContextBlocks, sb);
+  const double programme_after = mean_power(eb, eb + blocks_after);
+  if (edge_before < programme_power_ || edge_after < programme_power_) return;
+  if (edge_before * edge_factor_ < programme_before || edge_after * edge_factor_ < programme_after) return;
+  ChannelDropout d;
+  d.kind = ChannelDropout::Kind::Mute;
+  d.start = start;
+  d.end = end;
+  d.edge_dbfs = to_db(std::min(edge_before, edge_after));
+  d.level_dbfs = to_db(mean_power(sb, eb));
+  found.push_back(d);
+}
+
+void ChannelScan::judge_click(std::int64_t c, std::vector<ChannelDropout>& found) {
+  const Block& k = blk(c);
+  const float jump = k.d2_max;
+  if (jump < click_min_) return;
+  const std::int64_t p = k.d2_pos;
+  const auto ratio = static_cast<float>(kCandidateRatio);
+  // Coarse test on the block maxima first (cheap, almost always decisive).
+  for (std::int64_t b = c - kClickHistory; b <= c + kClickLookahead; ++b) {
+    if (b == c) continue;
+    const Block& o = blk(b);
+    // A jump next to a mute is the mute's edge: the mute is judged as such
+    // (and a gap too long for a dropout is not one).
+    if (o.power < mute_power_) return;
+    if (std::abs(o.d2_pos - p) > kClickGuard && o.d2_max * ratio >= jump) return;
+  }
+  // Exact: how far the jump departs from what the signal's own recent course
+  // predicts, against how far the rest of the neighbourhood does.
+  const double explained = prediction_ratio(p, (c - kClickHistory) * block_, (c + kClickLookahead + 1) * block_);
+  if (explained <= p_.click_ratio) return;
+  ChannelDropout d;
+  d.kind = ChannelDropout::Kind::Discontinuity;
+  d.start = d.end = p;
+  d.level_dbfs = 20.0 * std::log10(static_cast<double>(jump));
+  d.ratio = explained;
+  found.push_back(d);
+}
+
+double ChannelScan::prediction_ratio(std::int64_t p, std::int64_t from, std::int64_t to) {
+  // Linear prediction (autocorrelation method, Hann window, Levinson-Durbin)
+  // fitted on the samples before the jump: music and speech are predictable
+  // from their last few samples, a splice is not. Runs for candidates only.
+  constexpr int order = kPredictorOrder;
+  const std::int64_t fit_end = p - kClickGuard;
+  const std::int64_t fit_from = std::max<std::int64_t>(from, 0);
+  const int n = static_cast<int>(fit_end - fit_from);
+  if (n < 4 * order) return 0;
+  std::vector<double> w(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i)
+    w[static_cast<size_t>(i)] = raw(fit_from + i) * (0.5 - 0.5 * std::cos(2 * 3.141592653589793 * (i + 0.5) / n));
+  double r[order + 1];
+  for (int k = 0; k <= order; ++k) {
+    double acc = 0;
+    for (int i = k; i < n; ++i) acc += w[static_cast<size_t>(i)] * w[static_cast<size_t>(i - k)];
+    r[k] = acc;
+  }
+  if (r[0] <= 1e-18) return 0;
+  r[0] *= 1.0 + 1e-6;  // a little white noise keeps the recursion stable on pure tones
+  double a[order + 1] = {1.0}, tmp[order + 1];
+  double err = r[0];
+  for (int i = 1; i <= order; ++i) {
+    double acc = r[i];
+    for (int j = 1; j < i; ++j) acc += a[j] * r[i - j];
+    const double k = -acc / err;
+    std::copy(a, a + order + 1, tmp);
+    for (int j = 1; j < i; ++j) a[j] = tmp[j] + k * tmp[i - j];
+    a[i] = k;
+    err *= 1.0 - k * k;
+    if (err <= 0) return 0;
+  }
+  double at_jump = 0, around = 0;
+  errors_.clear();
+  for (std::int64_t s = std::max<std::int64_t>(fit_from + order, 0); s < to; ++s) {
+    double e = 0;
+    for (int j = 0; j <= order; ++j) e += a[j] * raw(s - j);
+    e = std::abs(e);
+    if (std::abs(s - p) <= 2) {
+      at_jump = std::max(at_jump, e);
+    } else if (std::abs(s - p) > kClickGuard) {
+      around = std::max(around, e);
+      errors_.push_back(e);
+    }
+  }
+  if (errors_.empty()) return 0;
+  // Also far above the typical error (median): the largest error elsewhere
+  // may itself be a click's or a pulse's, the median is the signal's own.
+  auto mid = errors_.begin() + static_cast<long>(errors_.size() / 2);
+  std::nth_element(errors_.begin(), mid, errors_.end());
+  if (at_jump < kMedianRatio * *mid) return 0;
+  return around > 0 ? at_jump / around : 1e6;
+}
+
+void ChannelScan::finish(std::vector<ChannelDropout>& found) {
+  // Mutes that ended shortly before the end of input, judged on the programme
+  // seen after them (a mute still running at the end is the end, not a dropout).
+  for (const auto& run : waiting_) judge_mute(run, nblocks_ - run.end_block, found);
+  waiting_.clear();
+}
+
+std::int64_t ChannelScan::undecided_from() const {
+  std::int64_t from = (nblocks_ - kClickLookahead - 1) * block_;
+  if (in_run_) from = std::min(from, (run_.first_block - 1) * block_);
+  if (!waiting_.empty()) from = std::min(from, (waiting_.front().first_block - 1) * block_);
+  return from;
+}
+
+}  // namespace avmon::audio
