@@ -98,6 +98,11 @@ void ChannelScan::block_done(std::vector<ChannelDropout>& found) {
     const std::int64_t from = std::max<std::int64_t>(0, run_.start - block_);
     for (std::int64_t s = from; s < run_.start; ++s) sum += static_cast<double>(raw(s)) * raw(s);
     run_.cut_power = run_.start > from ? sum / static_cast<double>(run_.start - from) : 0;
+    // A coded cut smears codec noise a millisecond or two into the gap (and
+    // its peaks cross the mute level): the loudest of the 3 blocks before the
+    // quiet ones is programme there, while a decay's are all near the mute level.
+    for (std::int64_t k = std::max<std::int64_t>(0, b - kEdgeBlocks); k < b; ++k)
+      run_.cut_power = std::max(run_.cut_power, blk(k).power);
   } else if (!quiet && in_run_) {
     in_run_ = false;
     run_.end_block = b;

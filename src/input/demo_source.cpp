@@ -6,6 +6,7 @@
 //   10 - 14  black picture with a small station logo left on it
 //   25 - 29  frozen picture (the encoder keeps sending the held frame)
 //   40 - 44  programme audio silent (picture goes on)
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -178,7 +179,10 @@ class DemoSource final : public MediaSource {
         }
         const auto& chord = kChords[static_cast<int>(t * 2) % 4];
         double phase = t - std::floor(t * 2) / 2;      // time into the current chord
-        double env = std::exp(-phase * 3.0);           // plucked, decaying
+        // Plucked and decaying; 5 ms in and out at a chord change, so the
+        // change is not a step in the waveform (a click the audio_dropout
+        // detector would rightly report).
+        double env = std::exp(-phase * 3.0) * std::min({1.0, phase / 0.005, (0.5 - phase) / 0.005});
         double s = 0;
         for (int k = 0; k < 3; ++k) s += std::sin(2 * M_PI * chord[k] * (1 + 0.002 * c) * t + k);
         out[i] = static_cast<float>(0.09 * env * s) + noise(rng_);
