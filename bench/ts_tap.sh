@@ -72,7 +72,7 @@ notap=$(run_avmon notap AVMON_TRANSPORT__ENABLED=false)
 ffmpeg_ir=$(total "$out/ffmpeg.err")
 # The analyser's inclusive cost: every packet enters through Analyzer::feed.
 # (Its own line only: the listing repeats names in call-site lines.)
-feed=$(callgrind_annotate --inclusive=yes "$out/tap.cg" 2>/dev/null |
+feed=$(callgrind_annotate --inclusive=yes --threshold=100 "$out/tap.cg" 2>/dev/null |
   awk '$0 ~ /src\/ts\/analyzer.cpp:avmon::ts::Analyzer::feed\(/ && !found {gsub(",", "", $1); print $1; found = 1}')
 awk -v tap="$tap" -v notap="$notap" -v ff="$ffmpeg_ir" -v feed="$feed" -v packets="$packets" -v mbps="$mbps" \
     -v seconds="$seconds" 'BEGIN {

@@ -10,7 +10,8 @@
 # constant is preloaded in its place, built once into the bench cache.
 set -euo pipefail
 cache=${AVMON_BENCH_CACHE:-$HOME/.cache/avmon-bench}
-hwy=$(ldconfig -p 2>/dev/null | awk '/libhwy\.so\.1 /{print $NF; exit}')
+# awk reads to the end: with pipefail, ldconfig cut short by SIGPIPE would end this script.
+hwy=$(ldconfig -p 2>/dev/null | awk '/libhwy\.so\.1 / && !found {print $NF; found = 1}')
 if [ -n "$hwy" ]; then
   shim=$cache/hwy-timer-shim.so
   if [ ! -f "$shim" ]; then
