@@ -290,6 +290,8 @@ DetectorInfo describe_av_sync() {
   d.name = "av_sync";
   d.summary = "A/V offset on the flash-and-beep sync signal; defect outside EBU R37 tolerance";
   d.media = kVideo | kAudio;
+  // Pictures needed: a flash lasts one or two pictures and is timed to the picture.
+  d.pictures = PictureNeed::All;
   d.types = {"av_sync"};
   d.options = {
       {"late_tolerance_ms", OptionType::Double, 60.0, 0.0, 5000.0, "ms", "audio later than video by more than this is a defect (EBU R37: 60)", {}},

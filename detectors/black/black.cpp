@@ -170,6 +170,9 @@ DetectorInfo describe_black() {
   d.name = "black";
   d.summary = "black picture (a small logo or caption left on black is still black; a dark scene is not)";
   d.media = kVideo;
+  // Pictures needed: a black picture stays black from one reference picture to the next; the picture rate
+  // only sets how finely the onset is timed.
+  d.pictures = PictureNeed::Reference;
   d.types = {"black"};
   d.suppresses = {"freeze"};
   d.min_duration_s = 1.0;

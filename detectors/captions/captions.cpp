@@ -99,6 +99,8 @@ DetectorInfo describe_captions() {
   d.summary = "closed captions (CEA-608 CC1-CC4, CEA-708 services) carried with the pictures: displayable "
               "characters per channel; caption_loss when an expected channel carries none";
   d.media = kVideo;
+  // Pictures needed: caption data rides on every picture, non-reference ones included.
+  d.pictures = PictureNeed::All;
   d.types = {"caption_loss"};
   d.options = {
       {"expected", OptionType::Bool, false, {}, {}, "",

@@ -269,6 +269,9 @@ DetectorInfo describe_corruption() {
   d.name = "corruption";
   d.summary = "bitstream damage or packet loss: decoder errors and macroblock damage on the coding grid";
   d.media = kVideo;
+  // Pictures needed: decoder errors and damage in any picture, non-reference ones included, and the loop
+  // filter changes block edges.
+  d.pictures = PictureNeed::All;
   d.types = {"corruption"};
   d.min_duration_s = 0.0;
   d.hold_off_s = 1.0;

@@ -135,6 +135,9 @@ DetectorInfo describe_format() {
   d.name = expect::kDetector;
   d.summary = "the stream's format against the expect: section (format_mismatch names the field); reports what it finds";
   d.media = kVideo | kAudio;
+  // Pictures needed: size, pixel format, field order and HDR/AFD side data change at reference pictures (a
+  // new sequence starts with a keyframe).
+  d.pictures = PictureNeed::Reference;
   d.types = {expect::kDefectType};
   d.min_duration_s = 1.0;
   d.hold_off_s = 1.0;

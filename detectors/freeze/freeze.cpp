@@ -295,6 +295,9 @@ DetectorInfo describe_freeze() {
   d.name = "freeze";
   d.summary = "picture content stopped changing (held or repeated frames; not a static shot with live motion)";
   d.media = kVideo;
+  // Pictures needed: holds are confirmed picture by picture and tuned on coding noise with the loop filter
+  // on.
+  d.pictures = PictureNeed::All;
   d.types = {"freeze"};
   d.min_duration_s = 2.0;
   d.hold_off_s = 0.5;

@@ -186,6 +186,8 @@ DetectorInfo describe_test_pattern() {
   d.name = "test_pattern";
   d.summary = "colour bars (SMPTE, EBU, HD) or a similar static line-up pattern instead of programme";
   d.media = kVideo;
+  // Pictures needed: bars are a steady picture: reference pictures show them as well as every picture.
+  d.pictures = PictureNeed::Reference;
   d.types = {"test_pattern"};
   d.suppresses = {"freeze", "black"};
   d.min_duration_s = 1.0;

@@ -12,7 +12,7 @@
 
 // Bump whenever a type crossing the plugin boundary changes layout or meaning
 // (frame.hpp, detector.hpp, options.hpp, registry.hpp) or the compiler ABI does.
-#define AVMON_ABI_VERSION 3u
+#define AVMON_ABI_VERSION 4u
 
 extern "C" {
 struct avmon_plugin_v1 {

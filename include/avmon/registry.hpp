@@ -17,6 +17,24 @@ namespace avmon {
 
 enum Media : unsigned { kVideo = 1u, kAudio = 2u };
 
+// Which pictures a video detector needs to do its job. The decode modes
+// (decode.mode: full, economy, adaptive) skip pictures to save CPU; the host
+// compares what a mode delivers with what each enabled detector declares and
+// says so (log, /status, stream.summary) when a mode starves one.
+enum class PictureNeed : unsigned {
+  All = 0,        // every picture (frame-to-frame comparisons, per-picture side data, decoder errors)
+  Reference = 1,  // reference pictures are enough (picture-state checks; the lower rate is fine)
+  Keyframes = 2,  // keyframes are enough (what holds for a whole GOP)
+};
+inline const char* picture_need_name(PictureNeed need) {
+  switch (need) {
+    case PictureNeed::Reference: return "reference";
+    case PictureNeed::Keyframes: return "keyframes";
+    case PictureNeed::All: break;
+  }
+  return "all";
+}
+
 struct DetectorInfo {
   std::string name;                    // config key and `detector` field of events
   std::string summary;                 // one line for `avmon detectors`
@@ -26,6 +44,9 @@ struct DetectorInfo {
   // one alarm): black suppresses freeze, for instance.
   std::vector<std::string> suppresses;
   std::vector<OptionSpec> options;     // detector-specific options
+  // Video detectors: the fewest pictures it still works on. The default
+  // claims every picture, so an undeclared detector is never starved silently.
+  PictureNeed pictures = PictureNeed::All;
   // Defaults of the event-engine options every detector gets
   // (enabled, min_duration_s, hold_off_s, severity).
   bool enabled_by_default = true;

@@ -582,6 +582,7 @@ std::string describe_detectors(const DetectorRegistry& registry) {
     s << "  media: " << ((d.media & kVideo) ? "video" : "") << ((d.media & kVideo) && (d.media & kAudio) ? "+" : "")
       << ((d.media & kAudio) ? "audio" : "") << "; reports: " << known_list(d.types);
     if (!d.suppresses.empty()) s << "; suppresses: " << known_list(d.suppresses);
+    if (d.media & kVideo) s << "; pictures: " << picture_need_name(d.pictures);
     s << "\n";
     for (const auto& o : d.options)
       s << "  " << o.name << " (" << option_type_name(o.type) << ", default " << format_option_value(o.default_value)

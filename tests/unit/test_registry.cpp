@@ -148,17 +148,45 @@ TEST(Registry, MissingOrForeignSharedObjectsAreRefusedWithAReason) {
 namespace avmon {
 namespace {
 
-TEST(Registry, PluginBuiltForAnotherAbiIsRefusedBeforeItIsCalled) {
+void expect_refused(const char* path, unsigned abi) {
   DetectorRegistry r;
   try {
-    r.load_plugin(AVMON_TEST_WRONG_ABI_PLUGIN_PATH);
-    FAIL() << "wrong ABI accepted";
+    r.load_plugin(path);
+    ADD_FAILURE() << "ABI " << abi << " accepted";
   } catch (const RegistryError& e) {
-    std::string want = "was built for avmon plugin ABI " + std::to_string(AVMON_ABI_VERSION + 1) +
-                       ", this avmon has ABI " + std::to_string(AVMON_ABI_VERSION) + "; rebuild the plugin";
+    std::string want = "was built for avmon plugin ABI " + std::to_string(abi) + ", this avmon has ABI " +
+                       std::to_string(AVMON_ABI_VERSION) + "; rebuild the plugin";
     EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
   }
   EXPECT_TRUE(r.all().empty());
+}
+
+TEST(Registry, PluginBuiltForAnotherAbiIsRefusedBeforeItIsCalled) {
+  expect_refused(AVMON_TEST_WRONG_ABI_PLUGIN_PATH, AVMON_ABI_VERSION + 1);
+  // ABI 3 plugins hand over a DetectorInfo without `pictures`: reading one
+  // as today's would misread every field after it.
+  static_assert(AVMON_ABI_VERSION > 3u, "DetectorInfo::pictures changed the layout after ABI 3");
+  expect_refused(AVMON_TEST_OLD_ABI_PLUGIN_PATH, 3u);
+}
+
+TEST(Registry, VideoDetectorsDeclareThePicturesTheyNeed) {
+  DetectorRegistry r = DetectorRegistry::builtin();
+  // Picture-state checks work on reference pictures; frame-to-frame
+  // comparisons, per-picture side data and decoder errors need every picture.
+  const std::pair<const char*, PictureNeed> want[] = {
+      {"black", PictureNeed::Reference},  {"test_pattern", PictureNeed::Reference},
+      {"format", PictureNeed::Reference}, {"freeze", PictureNeed::All},
+      {"corruption", PictureNeed::All},   {"captions", PictureNeed::All},
+      {"av_sync", PictureNeed::All}};
+  for (const auto& [name, need] : want) {
+    const DetectorInfo* d = r.find(name);
+    ASSERT_NE(d, nullptr) << name;
+    EXPECT_EQ(picture_need_name(d->pictures), std::string(picture_need_name(need))) << name;
+  }
+  // `avmon detectors` says it for every video detector.
+  const std::string help = describe_detectors(r);
+  EXPECT_NE(help.find("reports: black; suppresses: freeze; pictures: reference"), std::string::npos) << help;
+  EXPECT_NE(help.find("reports: freeze; pictures: all"), std::string::npos) << help;
 }
 
 }  // namespace
