@@ -58,6 +58,14 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
     TransportEvents::declare(*engine_, cfg, av_types);
   }
   spdlog::info("{} detectors enabled", slots.size());
+  const DecodeMode mode = cfg.input.decode.mode;
+  for (const auto& st : starved_detectors(mode, cfg.detectors)) {
+    spdlog::warn("decode.mode {} starves detector {}: it gets {} pictures{}, it needs {}; its results are less "
+                 "reliable", decode_mode_name(mode), st.name, picture_need_name(pictures_delivered(mode)),
+                 mode == DecodeMode::Adaptive ? " while all is well" : "", picture_need_name(st.needs));
+    starved_.push_back({{"detector", st.name}, {"needs", picture_need_name(st.needs)},
+                        {"gets", picture_need_name(pictures_delivered(mode))}});
+  }
   DispatchLimits limits;
   limits.max_failures = cfg.pipeline.detector_max_failures;
   limits.lag_warn_s = cfg.pipeline.lag_warn_s;
@@ -119,6 +127,7 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
       p.detectors.push_back(std::move(d));
     }
     if (transport_) p.transport = transport_->snapshot();
+    p.decode = decode_figures();
     return p;
   });
 }
@@ -148,6 +157,7 @@ void Monitor::on_video(std::shared_ptr<const VideoFrame> frame) {
   if (telemetry_) telemetry_->on_video(frame);
   if (signal_loss_) signal_loss_->on_media(frame->media_time_s(), frame->duration_s());
   dispatcher_->video(std::move(frame));
+  if (!source_.stats().decoding_all.load(std::memory_order_relaxed)) dispatcher_->flush_video_batch();
 }
 void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) {
   if (transport_) transport_->media_delivered(block->media_time_s());
@@ -158,6 +168,39 @@ void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) {
 }
 void Monitor::on_transport(bool decoding) {
   if (transport_) transport_->pump(decoding);
+}
+
+nlohmann::json Monitor::decode_figures() const {
+  const auto& st = source_.stats();
+  const DecodeMode mode = cfg_.input.decode.mode;
+  const std::uint64_t packets = st.video_packets, delivered = st.video_frames;
+  nlohmann::json j = {{"mode", decode_mode_name(mode)},
+                      {"decoding", mode == DecodeMode::Economy ? "reference"
+                                   : st.decoding_all.load()    ? "all"
+                                                               : "keyframes"},
+                      {"pictures_decoded", st.pictures_decoded.load()},
+                      {"pictures_delivered", delivered},
+                      // Pictures the input carried that were not decoded.
+                      {"pictures_skipped", packets > delivered ? packets - delivered : 0},
+                      {"pictures_redecoded", st.pictures_redecoded.load()},
+                      {"switches", st.mode_switches.load()},
+                      {"starved", starved_}};
+  return j;
+}
+
+void Monitor::on_decode_switch(double media_time_s, nlohmann::json details) {
+  spdlog::info("adaptive decoding: {} from media time {} s{}",
+               details.value("decoding", "") == "all" ? "every picture" : "keyframes only",
+               human_number(media_time_s),
+               details.contains("reason") ? " (" + details["reason"].get<std::string>() + ")" : "");
+  // A file's switch line follows every event of the pictures before it, so
+  // its place among the events is the same on every run.
+  if (!source_.live()) dispatcher_->drain();
+  nlohmann::json j;
+  j["kind"] = "decode.switch";
+  j["media_time"] = round_ms(media_time_s);
+  j["details"] = std::move(details);
+  dispatcher_->with_engine([&](EventEngine& e) { e.emit_line(j); });
 }
 
 void Monitor::on_discontinuity(double media_time_s) {
@@ -186,6 +229,7 @@ std::string Monitor::run() {
   s["corrupt_frames"] = st.corrupt_frames.load();
   s["audio_conversion_errors"] = st.audio_conversion_errors.load();
   s["discontinuities"] = st.discontinuities.load();
+  if (info_.has_video) s["decode"] = decode_figures();
   if (signal_loss_) s["live"] = signal_loss_->summary();
   if (nlohmann::json input = source_.summary(); input.is_object()) s["details"] = std::move(input);
   if (transport_) {

@@ -35,6 +35,7 @@ class Monitor final : public SourceConsumer {
   void on_audio(std::shared_ptr<const AudioBlock> block) override;
   void on_discontinuity(double media_time_s) override;
   void on_transport(bool decoding) override;
+  void on_decode_switch(double media_time_s, nlohmann::json details) override;
 
   Dispatcher& dispatcher() { return *dispatcher_; }
   // The stream.summary line written at the end of run() (null before).
@@ -57,6 +58,9 @@ class Monitor final : public SourceConsumer {
   bool configured_ = false;
   Telemetry* telemetry_ = nullptr;
   nlohmann::json summary_;
+  // decode.mode and the detectors it gives fewer pictures than they need.
+  nlohmann::json starved_ = nlohmann::json::array();
+  nlohmann::json decode_figures() const;
 };
 
 }  // namespace avmon

@@ -47,6 +47,7 @@ struct PipelineTelemetry {
   std::uint64_t audio_conversion_errors = 0;  // decoded audio blocks that could not be converted (skipped)
   std::vector<DetectorTelemetry> detectors;
   nlohmann::json transport;  // MPEG-TS inputs: the transport layer's figures (TransportEvents::snapshot)
+  nlohmann::json decode;     // decode.mode and its figures (Monitor::decode_figures)
 };
 
 struct ChannelLevel {

@@ -179,6 +179,11 @@ struct Builder {
     else if (section == "pipeline" && key == "lag_warn_s") c.pipeline.lag_warn_s = dbl();
     else if (section == "pipeline" && key == "max_lag_s") c.pipeline.max_lag_s = dbl();
     else if (section == "pipeline" && key == "drain_timeout_s") c.pipeline.drain_timeout_s = dbl();
+    else if (section == "decode" && key == "mode") c.input.decode.mode = parse_decode_mode(str());
+    else if (section == "decode" && key == "quiet_s") c.input.decode.quiet_s = dbl();
+    else if (section == "decode" && key == "black_luma") c.input.decode.black_luma = dbl();
+    else if (section == "decode" && key == "silence_dbfs") c.input.decode.silence_dbfs = dbl();
+    else if (section == "decode" && key == "max_held_packets") c.input.decode.max_held_packets = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "events" && key == "path") c.events_path = str();
     else if (section == "log" && key == "level") c.log_level = str();
     else if (section == "log" && key == "format") c.log_format = str();
@@ -360,6 +365,23 @@ const std::vector<SectionSpec>& core_sections() {
         {"drain_timeout_s", OptionType::Double, 2.0, 0.0, 3600.0, "s",
          "live input: at the end (SIGTERM), wait at most this long for detectors still busy; one still busy then "
          "is abandoned and reported (stream.summary state: stuck)", {}}}},
+      {"decode", "how much of the video is decoded (docs/configuration.md, decode modes)",
+       {{"mode", OptionType::String, std::string("full"), {}, {}, "",
+         "full: every picture; economy: no deblocking filter and reference pictures only (about 0.5x the CPU); "
+         "adaptive: keyframes only while all is well, every picture from the keyframe before trouble until quiet_s "
+         "without trouble. A mode that gives a video detector fewer pictures than it needs is reported (log, "
+         "/status, stream.summary)",
+         {"full", "economy", "adaptive"}},
+        {"quiet_s", OptionType::Double, 10.0, 0.0, 86400.0, "s",
+         "adaptive: media time without trouble after which decoding goes back to keyframes only (at the next "
+         "keyframe)", {}},
+        {"black_luma", OptionType::Double, 32.0, 0.0, 255.0, "levels",
+         "adaptive: a keyframe whose mean luma (8-bit, as coded) is at or below this is trouble", {}},
+        {"silence_dbfs", OptionType::Double, -60.0, -200.0, 0.0, "dBFS",
+         "adaptive: audio in which every channel stays below this for half a second is trouble", {}},
+        {"max_held_packets", OptionType::Int, std::int64_t{1500}, 16.0, 1e6, "packets",
+         "adaptive: most compressed video packets kept (from the keyframe before last) to decode again on "
+         "trouble; beyond it the oldest GOP is let go first", {}}}},
       {"events", "event lines",
        {{"path", OptionType::String, std::string(), {}, {}, "",
          "JSON-lines file for events, '-' for stdout (or --events)", {}}}},

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "avmon/options.hpp"
+#include "config/decode_mode.hpp"
 #include "pipeline/engine.hpp"
 #include "pipeline/registry.hpp"
 #include "transport/options.hpp"
@@ -38,6 +39,7 @@ struct InputConfig {
   std::string program;
   TransportConfig transport;
   int scte35_pid = 0;                 // SCTE-35 PID when the PMT does not announce it; 0: from the PMT
+  DecodeConfig decode;                // section `decode`: how much of the video is decoded
 };
 
 struct PipelineConfig {

@@ -55,6 +55,30 @@ std::string render_metrics(const TelemetrySnapshot& s, const HttpStats* http) {
   BuildCounter().Name("avmon_discontinuities_total").Help("timestamp discontinuities").Register(reg)
       .Add(stream).Increment(static_cast<double>(s.pipeline.discontinuities));
 
+  // Decode modes: what the decoder was spared, and what it decodes now.
+  if (s.pipeline.decode.is_object()) {
+    const auto& d = s.pipeline.decode;
+    auto count = [&](const char* key) { return static_cast<double>(d.value(key, std::uint64_t{0})); };
+    BuildGauge().Name("avmon_decode_mode_info").Help("decode.mode (label mode) and what is decoded now (label "
+                                                     "decoding: all, reference, keyframes); value is always 1")
+        .Register(reg).Add(with({{"mode", d.value("mode", "")}, {"decoding", d.value("decoding", "")}})).Set(1);
+    BuildCounter().Name("avmon_decode_pictures_decoded_total")
+        .Help("pictures out of the video decoder (decoded again after an adaptive switch included)").Register(reg)
+        .Add(stream).Increment(count("pictures_decoded"));
+    BuildCounter().Name("avmon_decode_pictures_skipped_total")
+        .Help("video packets of the input not decoded into a picture for the detectors (decode.mode)").Register(reg)
+        .Add(stream).Increment(count("pictures_skipped"));
+    BuildCounter().Name("avmon_decode_pictures_redecoded_total")
+        .Help("adaptive: pictures decoded again from a keyframe after trouble, not delivered twice").Register(reg)
+        .Add(stream).Increment(count("pictures_redecoded"));
+    BuildCounter().Name("avmon_decode_mode_switches_total")
+        .Help("adaptive: switches between keyframes only and every picture").Register(reg).Add(stream)
+        .Increment(count("switches"));
+    BuildGauge().Name("avmon_decode_starved_detectors")
+        .Help("enabled video detectors decode.mode gives fewer pictures than they need").Register(reg).Add(stream)
+        .Set(static_cast<double>(d.contains("starved") ? d["starved"].size() : 0));
+  }
+
   auto& frames_done = BuildCounter().Name("avmon_detector_video_frames_processed_total")
                           .Help("pictures analysed, per detector (video detectors)").Register(reg);
   auto& blocks_done = BuildCounter().Name("avmon_detector_audio_blocks_processed_total")

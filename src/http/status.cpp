@@ -31,6 +31,7 @@ nlohmann::json render_status(const TelemetrySnapshot& s) {
   j["format"] = format_json(s);
   j["frames"] = {{"video", s.pipeline.video_frames}, {"audio_blocks", s.pipeline.audio_blocks},
                  {"decode_errors", s.pipeline.decode_errors}, {"corrupt", s.pipeline.corrupt_frames}};
+  j["decode"] = s.pipeline.decode;  // mode, pictures decoded and skipped, starved detectors
   j["active_defects"] = s.active;
   j["recent_events"] = s.recent;
   nlohmann::json channels = nlohmann::json::array();

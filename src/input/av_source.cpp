@@ -296,10 +296,15 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
       ++stats_.packets;
       stats_.bytes += static_cast<std::uint64_t>(pkt->size);
       note_transport_timing(*pkt);
-      if (pkt->stream_index == video_index_)
-        decode(video_dec_.get(), pkt.get(), consumer);
-      else if (pkt->stream_index == audio_index_)
+      const bool adaptive = cfg_.decode.mode == DecodeMode::Adaptive && video_dec_;
+      if (adaptive) adaptive_packet(*pkt);
+      if (pkt->stream_index == video_index_) {
+        ++stats_.video_packets;
+        decode_video_packet(pkt.get(), consumer);
+      } else if (pkt->stream_index == audio_index_) {
         decode(audio_dec_.get(), pkt.get(), consumer);
+      }
+      if (adaptive) adaptive_after_packet(consumer);
       av_packet_unref(pkt.get());
     }
     // The service's audio or video changed in its PMT (another codec on the
@@ -321,7 +326,7 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
     }
   }
   // Drain what the decoders still hold (frame threads keep a few pictures).
-  if (video_dec_) decode(video_dec_.get(), nullptr, consumer);
+  if (video_dec_) drain_video(consumer);
   if (audio_dec_) decode(audio_dec_.get(), nullptr, consumer);
   return reason;
 }

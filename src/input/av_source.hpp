@@ -12,9 +12,11 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -167,6 +169,40 @@ class AvSource final : public MediaSource {
   double first_video_ts_s_ = NAN, first_audio_ts_s_ = NAN, last_video_ts_s_ = NAN, last_audio_ts_s_ = NAN;
   double skew_sum_s_ = 0, skew_max_abs_s_ = 0;
   std::uint64_t skew_samples_ = 0;
+
+  // Decode modes (av_source_adaptive.cpp): video packets go through
+  // decode_video_packet; adaptive keeps packets to decode again from a
+  // keyframe when trouble is seen, and goes back to keyframes when quiet.
+  void decode_video_packet(const AVPacket* pkt, SourceConsumer& consumer);
+  void drain_video(SourceConsumer& consumer);
+  void set_decoding_all(bool all);
+  void reset_adaptive();
+  // A picture out of the decoder in adaptive mode: false when it must not be
+  // delivered (delivered before a switch, or trouble is pending).
+  bool adaptive_accepts(const AVFrame& f);
+  void adaptive_audio(const AVFrame& fltp, double raw_s);
+  void adaptive_packet(const AVPacket& pkt);
+  void adaptive_after_packet(SourceConsumer& consumer);
+  void go_light(SourceConsumer& consumer, double key_raw_s);
+  bool quiet_at(double key_raw_s) const;  // quiet_s without trouble before this keyframe
+  void note_trouble(double at_raw_s, double since_raw_s, const std::string& why);
+  double switch_media_time(double raw_s) const;
+  // Sampled luma of a keyframe (and its mean, 8-bit levels); false for
+  // pixel formats it does not read.
+  bool key_signature(const AVFrame& f, std::vector<std::uint8_t>& sig, double& mean) const;
+  bool light_ = false;                        // adaptive: keyframes only now
+  bool full_at_next_key_ = false;             // adaptive: trouble with no keyframe held
+  std::deque<AVPacketPtr> held_;              // adaptive: video packets since the keyframe before last
+  std::optional<double> rewind_since_raw_s_;  // trouble pending, dated (stream seconds)
+  std::string trouble_reason_;
+  double last_trouble_raw_s_ = NAN;
+  double prev_key_raw_s_ = NAN;
+  std::vector<std::uint8_t> key_sig_;
+  std::int64_t last_delivered_pts_ = AV_NOPTS_VALUE;
+  std::int64_t redeliver_guard_pts_ = AV_NOPTS_VALUE;  // after a switch: pictures up to here were delivered
+  std::int64_t last_checked_key_pts_ = AV_NOPTS_VALUE;
+  double silent_since_raw_s_ = NAN;
+  double last_delivered_raw_s_ = NAN, last_delivered_media_s_ = 0;
 
   DecodeErrorLedger video_errors_;
   DecodeErrorCounter audio_errors_;

@@ -31,6 +31,19 @@ AVCodecContextPtr AvSource::open_decoder(int index) {
   // The log callback attributes decoder errors to us through `opaque`, which
   // frame threads copy into their own contexts.
   dec->opaque = st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? video_errors_.open(++video_packets_) : &audio_errors_;
+  if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+    if (cfg_.decode.mode == DecodeMode::Economy) {
+      // No in-loop deblocking, no non-reference pictures (B pictures of
+      // most streams): about half of the decoding work.
+      dec->skip_loop_filter = AVDISCARD_ALL;
+      dec->skip_frame = AVDISCARD_NONREF;
+    } else if (cfg_.decode.mode == DecodeMode::Adaptive) {
+      reset_adaptive();
+      dec->skip_frame = AVDISCARD_NONKEY;  // all is well until a picture says otherwise
+      light_ = true;
+      stats_.decoding_all = false;
+    }
+  }
   int err = avcodec_open2(dec.get(), codec, nullptr);
   if (err < 0) {
     spdlog::warn("cannot open {} decoder: {}; ignoring the stream", codec->name, av_error(err));
@@ -88,6 +101,7 @@ void AvSource::deliver_video(AVFramePtr frame, SourceConsumer& consumer) {
   AVStream* st = fmt_->streams[video_index_];
   std::int64_t ts = frame->best_effort_timestamp;
   note_delivery(*frame);
+  if (cfg_.decode.mode == DecodeMode::Adaptive) timeline_.allow_skips(video_index_);
   double t = timeline_.map(video_index_, ts == AV_NOPTS_VALUE ? std::nan("") : ts * av_q2d(st->time_base),
                            frame_duration_s_);
   if (timeline_.take_discontinuity()) {
@@ -107,6 +121,7 @@ void AvSource::deliver_video(AVFramePtr frame, SourceConsumer& consumer) {
   stats_.decode_errors += static_cast<std::uint64_t>(di.errors_before);
   pace(t);
   end_media_time_s_ = std::max(end_media_time_s_, t + frame_duration_s_);
+  last_delivered_media_s_ = t;
   ++stats_.video_frames;
   consumer.on_video(std::make_shared<BusVideoFrame>(std::move(frame), video_index_count_++, t, frame_duration_s_,
                                                     di, &derived_));
@@ -177,6 +192,7 @@ void AvSource::deliver_audio(AVFramePtr frame, SourceConsumer& consumer) {
     }
   }
   if (fltp->nb_samples <= 0) return;
+  if (cfg_.decode.mode == DecodeMode::Adaptive) adaptive_audio(*fltp, raw);
   pace(t);
   end_media_time_s_ = std::max(end_media_time_s_, t + block_s);
   ++stats_.audio_blocks;
@@ -204,9 +220,11 @@ void AvSource::decode(AVCodecContext* dec, const AVPacket* pkt, SourceConsumer& 
       errors->add(1);
       return;
     }
-    if (dec == video_dec_.get())
+    if (dec == video_dec_.get()) {
+      ++stats_.pictures_decoded;
+      if (cfg_.decode.mode == DecodeMode::Adaptive && !adaptive_accepts(*frame)) continue;
       deliver_video(std::move(frame), consumer);
-    else
+    } else
       deliver_audio(std::move(frame), consumer);
     if (stopping()) return;
   }

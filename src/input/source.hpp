@@ -38,6 +38,9 @@ class SourceConsumer {
   // has new packets behind it. `decoding`: frames are expected (false when
   // only the transport is analysed, e.g. a scrambled service).
   virtual void on_transport(bool /*decoding*/) {}
+  // decode.mode adaptive switched between keyframes only and every picture
+  // at `media_time_s` (details: decoding, reason or quiet_s).
+  virtual void on_decode_switch(double /*media_time_s*/, nlohmann::json /*details*/) {}
 };
 
 struct SourceStats {
@@ -49,6 +52,14 @@ struct SourceStats {
   std::atomic<std::uint64_t> corrupt_frames{0};  // pictures flagged corrupt by the decoder
   std::atomic<std::uint64_t> audio_conversion_errors{0};  // decoded audio blocks that could not be converted
   std::atomic<std::uint64_t> discontinuities{0};
+  // Decode modes: video packets read, pictures out of the decoder (decoded
+  // again after an adaptive switch included), of which not delivered twice,
+  // switches, and whether every picture is being decoded now.
+  std::atomic<std::uint64_t> video_packets{0};
+  std::atomic<std::uint64_t> pictures_decoded{0};
+  std::atomic<std::uint64_t> pictures_redecoded{0};
+  std::atomic<std::uint64_t> mode_switches{0};
+  std::atomic<bool> decoding_all{true};
   // Live inputs: what the watchdog and the summary need to know.
   std::atomic<std::uint64_t> input_bytes{0};        // read from the input, parseable or not
   std::atomic<bool> input_open{false};

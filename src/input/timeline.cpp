@@ -110,7 +110,7 @@ double Timeline::map(int stream, double raw_s, double duration_s) {
         // decoder holds back from before the gap, which arrive late with
         // ordinary steps and must not spend it.
         if (gap_hint_s_ > 0 && (hinted || ++hint_frames_ > kHintFrames)) gap_hint_s_ = 0;
-        if (hinted) t.claim_next_raw_s = NAN;
+        if (hinted || t.skips_expected) t.claim_next_raw_s = NAN;
         else u = vet_forward(t, u, duration_s);
       }
     }

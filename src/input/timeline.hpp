@@ -57,6 +57,11 @@ class Timeline {
   // the end of what was delivered; stream indices may differ from before.
   void restart(double gap_s);
 
+  // The decoder skips pictures of `stream` on purpose (decode.mode
+  // adaptive: keyframes only while all is well): a forward step of its
+  // timestamps up to max_gap_s is the skipped pictures, not a claim to vet.
+  void allow_skips(int stream) { tracks_[stream].skips_expected = true; }
+
   // True once after a jump was absorbed.
   bool take_discontinuity() {
     bool d = discontinuity_;
@@ -75,6 +80,7 @@ class Timeline {
     double last_raw_s = NAN;  // unwrapped (wraps added)
     double last_media_s = NAN, last_duration_s = 0;
     int epoch = 0;
+    bool skips_expected = false;  // allow_skips()
     int wraps = 0;            // 33-bit wraps seen on this stream
     // A forward step not yet corroborated: where its clock puts the next
     // frame (NaN: none), how far it is ahead of the content, and how much

@@ -109,6 +109,10 @@ class Dispatcher {
   void video(std::shared_ptr<const VideoFrame> frame);
   void audio(std::shared_ptr<const AudioBlock> block);
   void discontinuity(double media_time_s);
+  // The next picture may be seconds away (decode.mode adaptive, keyframes
+  // only): hand the pictures held for a batch to the detectors now, or a
+  // live input's video detectors would wait a GOP for each.
+  void flush_video_batch() { flush_video(); }
   // Waits until every frame handed over so far has been analysed (or
   // skipped) and its observations passed to the engine. Unbounded.
   void drain();
