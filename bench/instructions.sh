@@ -17,12 +17,7 @@ out=$(mktemp -d)
 names=$("$avmon" detectors | grep -v '^ ' | grep -v '^$' | cut -d' ' -f1)
 video="black freeze corruption test_pattern"
 audio="silence channel_silent clipping phase_inversion tone loudness av_sync"
-# A run that valgrind could not finish counts nothing: stop rather than print a ratio of part of it.
-count() {
-  if grep -q "Process terminating" "$1"; then echo "valgrind did not finish: $(grep -m1 -A1 'Process terminating' "$1")" >&2; exit 1; fi
-  grep -q Collected "$1" || { echo "valgrind counted nothing: $(tail -3 "$1")" >&2; exit 1; }
-  grep -h Collected "$1" | awk '{s += $NF} END {printf "%.0f", s}'
-}
+count() { "$(dirname "$0")/callgrind_total.sh" "$1"; }
 run() {  # label, enabled detectors...
   local label=$1; shift; local envs=()
   for n in $names; do

@@ -53,12 +53,7 @@ bench_ts=$(dirname "$avmon")/avmon_bench_ts
 "$bench_ts" "$clip" 40 3
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-# A run that valgrind could not finish counts nothing: stop rather than print a ratio of part of it.
-total() {
-  if grep -q "Process terminating" "$1"; then echo "valgrind did not finish: $(grep -m1 -A1 'Process terminating' "$1")" >&2; exit 1; fi
-  grep -q Collected "$1" || { echo "valgrind counted nothing: $(tail -3 "$1")" >&2; exit 1; }
-  grep -h Collected "$1" | awk '{s += $NF} END {printf "%.0f", s}'
-}
+total() { "$(dirname "$0")/callgrind_total.sh" "$1"; }
 run_avmon() {  # label, environment...
   local label=$1; shift
   env "$@" "$(dirname "$0")/valgrind.sh" --tool=callgrind --callgrind-out-file="$out/$label.cg" \
