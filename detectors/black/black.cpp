@@ -33,23 +33,16 @@ void BlackAnalyser::layout(int cols, int rows) {
   bw_ = cols / kBlock;
   bh_ = rows / kBlockRows;
   const size_t n = static_cast<size_t>(bw_) * static_cast<size_t>(bh_);
-  excluded_.assign(n, 0);
   block_mean_.assign(n, 0.f);
   block_std_.assign(n, 0.f);
-  for (int by = 0; by < bh_; ++by)
-    for (int bx = 0; bx < bw_; ++bx) {
-      // A block is excluded when its centre lies in an exclusion region.
-      const double cx = (bx + 0.5) / bw_, cy = (by + 0.5) / bh_;
-      for (const Region& r : p_.exclude_regions)
-        if (cx >= r.x && cx < r.x + r.w && cy >= r.y && cy < r.y + r.h)
-          excluded_[static_cast<size_t>(by * bw_ + bx)] = 1;
-    }
 }
 
 BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
   BlackVerdict v;
   if (luma.empty() || luma.type() != CV_8UC1 || luma.cols < kBlock || luma.rows < kBlockRows) return v;
   if (luma.cols != cols_ || luma.rows != rows_) layout(luma.cols, luma.rows);
+  // A block that overlaps an exclusion region is left out of every step.
+  const std::vector<unsigned char>& excluded = mask_.blocks(luma.size(), kBlock, kBlockRows);
 
   // Block means and deviations (from every other row: enough for noise
   // statistics); a histogram of the means (1/4-level bins) gives the
@@ -61,7 +54,7 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
   for (int by = 0; by < bh_; ++by) {
     for (int bx = 0; bx < bw_; ++bx) {
       const size_t bi = static_cast<size_t>(by * bw_ + bx);
-      if (excluded_[bi]) continue;
+      if (excluded[bi]) continue;
       unsigned sum = 0, sq = 0;
 #if defined(__SSE2__)
       const __m128i zero = _mm_setzero_si128();
@@ -110,7 +103,7 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
   int black_blocks = 0;
   if (v.level <= ceiling) {
     for (size_t bi = 0; bi < block_mean_.size(); ++bi) {
-      if (excluded_[bi]) continue;
+      if (excluded[bi]) continue;
       const double m = block_mean_[bi];
       if (m <= ceiling && std::abs(m - v.level) <= p_.uniformity_tolerance && block_std_[bi] <= p_.noise_threshold)
         ++black_blocks;
@@ -187,8 +180,7 @@ DetectorInfo describe_black() {
        "largest standard deviation inside an 8x8 analysis block that is still black (noise, grain)", {}},
       {"max_content_fraction", OptionType::Double, 0.1, 0.0, 0.5, "fraction",
        "share of the picture that may hold something else (logo, caption) on a black picture", {}},
-      {"exclude_regions", OptionType::Regions, std::vector<Region>{}, {}, {}, "fraction of picture",
-       "areas left out of the analysis, e.g. where a station logo sits ({x, y, w, h} in 0..1)", {}},
+      exclude_regions_option(),
   };
   d.create = [](const Options& o) -> std::unique_ptr<Detector> { return std::make_unique<BlackDetector>(o); };
   return d;

@@ -10,6 +10,7 @@
 
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
+#include "video_common/regions.hpp"
 
 namespace avmon::video {
 
@@ -31,7 +32,7 @@ struct BlackVerdict {
 
 class BlackAnalyser {
  public:
-  explicit BlackAnalyser(BlackParams p) : p_(std::move(p)) {}
+  explicit BlackAnalyser(BlackParams p) : p_(std::move(p)), mask_(p_.exclude_regions) {}
   // `luma`: 8-bit analysis-size luma as coded; `black_level`: 16 for limited
   // range, 0 for full range.
   BlackVerdict analyse(const cv::Mat& luma, int black_level);
@@ -40,9 +41,9 @@ class BlackAnalyser {
   void layout(int cols, int rows);
 
   BlackParams p_;
+  RegionMask mask_;
   int cols_ = 0, rows_ = 0, bw_ = 0, bh_ = 0;
-  std::vector<unsigned char> excluded_;  // per block
-  std::vector<float> block_mean_;        // per block, reused
+    std::vector<float> block_mean_;        // per block, reused
   std::vector<float> block_std_;
 };
 

@@ -108,40 +108,53 @@ int broken_steps_along_row(const unsigned char* r_2, const unsigned char* r_1, c
 // macroblock-sized damage. Only every `phases`-th macroblock row is examined
 // on one picture (rotating), which keeps the reads of the full-size plane to
 // a fraction of it.
-GridStats analyse_grid(const cv::Mat& y, const GridParams& p, int phase) {
+GridStats analyse_grid(const cv::Mat& y, const GridParams& p, int phase, RegionMask* mask) {
   GridStats s;
   const int b = p.block_px, half = b / 2, phases = std::max(1, p.phases);
   const EdgeTest edge(p);
   if (y.empty() || y.type() != CV_8UC1 || y.cols < 4 * b || y.rows < 4 * b) return s;
   phase = ((phase % phases) + phases) % phases;
+  if (mask != nullptr && mask->empty()) mask = nullptr;
+  // With exclusion regions, the columns a line may be examined on: spans of
+  // the rows an edge test reads that no region touches.
+  std::vector<std::pair<int, int>> spans;
+  const auto in_spans = [&spans](int x0, int x1) {  // [x0, x1) inside one clear span
+    for (const auto& [a, e] : spans)
+      if (x0 >= a && x1 <= e) return true;
+    return false;
+  };
   // Vertical grid lines (steps between columns x-1 and x), on the middle row
   // of the examined macroblock rows. Broken counts are kept per grid column:
   // a column broken on most rows is a straight content edge (a graphic, a
   // pillarbox, a bar), not damage, and is left out.
   constexpr int kMaxColumns = 512;  // 8192 px / 16
-  std::array<unsigned short, kMaxColumns> col_on{}, col_off{};
+  std::array<unsigned short, kMaxColumns> col_on{}, col_off{}, col_on_n{}, col_off_n{};
   const int columns = std::min(kMaxColumns, (y.cols - half - 2) / b);
-  int rows_examined = 0;
-  for (int mb = phase; (mb + 1) * b <= y.rows; mb += phases, ++rows_examined) {
-    const unsigned char* r = y.ptr<unsigned char>(mb * b + half);
+  for (int mb = phase; (mb + 1) * b <= y.rows; mb += phases) {
+    const int row = mb * b + half;
+    const unsigned char* r = y.ptr<unsigned char>(row);
+    if (mask != nullptr) mask->clear_spans(y.size(), row, row + 1, spans);
     for (int c = 0; c < columns; ++c) {
       const int gx = (c + 1) * b;
       for (int off = 0; off <= half; off += half) {
         const int x = gx + off;
+        if (mask != nullptr && !in_spans(x - 2, x + 2)) continue;
         const bool is_broken =
             edge.broken(std::abs(r[x] - r[x - 1]), std::abs(r[x - 1] - r[x - 2]), std::abs(r[x + 1] - r[x]));
         (off == 0 ? col_on : col_off)[static_cast<size_t>(c)] += is_broken;
+        ++(off == 0 ? col_on_n : col_off_n)[static_cast<size_t>(c)];
       }
     }
   }
   for (int c = 0; c < columns; ++c) {
     const int on = col_on[static_cast<size_t>(c)], off = col_off[static_cast<size_t>(c)];
-    if (on * 2 <= rows_examined) {
-      s.on_grid += kVerticalWeight * rows_examined;
+    const int on_n = col_on_n[static_cast<size_t>(c)], off_n = col_off_n[static_cast<size_t>(c)];
+    if (on * 2 <= on_n) {
+      s.on_grid += kVerticalWeight * on_n;
       s.on_broken += kVerticalWeight * on;
     }
-    if (off * 2 <= rows_examined) {
-      s.off_grid += kVerticalWeight * rows_examined;
+    if (off * 2 <= off_n) {
+      s.off_grid += kVerticalWeight * off_n;
       s.off_broken += kVerticalWeight * off;
     }
   }
@@ -149,9 +162,19 @@ GridStats analyse_grid(const cv::Mat& y, const GridParams& p, int phase) {
   for (int mb = phase + 1; mb * b + half + 1 < y.rows; mb += phases) {
     for (int off = 0; off <= half; off += half) {
       const int yy = mb * b + off;
-      const int examined = y.cols;
-      const int n_broken = broken_along_row(y.ptr<unsigned char>(yy - 2), y.ptr<unsigned char>(yy - 1),
-                                            y.ptr<unsigned char>(yy), y.ptr<unsigned char>(yy + 1), y.cols, edge);
+      const unsigned char *r_2 = y.ptr<unsigned char>(yy - 2), *r_1 = y.ptr<unsigned char>(yy - 1);
+      const unsigned char *r0 = y.ptr<unsigned char>(yy), *r1 = y.ptr<unsigned char>(yy + 1);
+      int examined = y.cols, n_broken = 0;
+      if (mask == nullptr) {
+        n_broken = broken_along_row(r_2, r_1, r0, r1, y.cols, edge);
+      } else {
+        examined = 0;
+        mask->clear_spans(y.size(), yy - 2, yy + 2, spans);
+        for (const auto& [x0, x1] : spans) {
+          examined += x1 - x0;
+          n_broken += broken_along_row(r_2 + x0, r_1 + x0, r0 + x0, r1 + x0, x1 - x0, edge);
+        }
+      }
       // A line broken along most of its length is a straight content edge
       // (letterbox, lower third, the bottom of colour bars): left out.
       if (n_broken * 2 > examined) continue;
@@ -176,12 +199,13 @@ CorruptionParams params_from(const Options& o) {
   p.picture_threshold = o.get_double("picture_threshold");
   p.picture_jump = o.get_double("picture_jump");
   p.max_recovery_s = o.get_double("max_recovery_s");
+  p.exclude_regions = o.get_regions("exclude_regions");
   return p;
 }
 
 }  // namespace
 
-CorruptionDetector::CorruptionDetector(const Options& o) : p_(params_from(o)) {}
+CorruptionDetector::CorruptionDetector(const Options& o) : p_(params_from(o)), mask_(p_.exclude_regions) {}
 
 void CorruptionDetector::reset() {
   seen_key_ = false;
@@ -208,7 +232,7 @@ void CorruptionDetector::on_video(const VideoFrame& frame, ObservationSink& out)
   if (key) seen_key_ = true;
 
   const bool decoder_error = seen_key_ && (di.corrupt || di.decode_error_flags != 0 || di.errors_before > 0);
-  const GridStats grid = analyse_grid(frame.luma_full(), p_.grid, static_cast<int>(frame.index() % 2));
+  const GridStats grid = analyse_grid(frame.luma_full(), p_.grid, static_cast<int>(frame.index() % 2), &mask_);
   const double score = grid.score();
   // Picture evidence alone must stand out from what this stream's clean
   // pictures look like (synthetic graphics and heavy compression have grid
@@ -287,6 +311,7 @@ DetectorInfo describe_corruption() {
        "... and how far above the stream's own clean baseline it must be (heavy compression is not damage)", {}},
       {"max_recovery_s", OptionType::Double, 10.0, 0.5, 600.0, "s",
        "with no clean key picture (intra refresh), a decoder-flagged incident ends after this long clean", {}},
+      exclude_regions_option(),
   };
   d.create = [](const Options& o) -> std::unique_ptr<Detector> { return std::make_unique<CorruptionDetector>(o); };
   return d;

@@ -11,6 +11,7 @@
 
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
+#include "video_common/regions.hpp"
 
 namespace avmon::video {
 
@@ -36,7 +37,9 @@ struct GridParams {
   double step_ratio = 3.0;   // ... and this many times its neighbouring gradients
 };
 
-GridStats analyse_grid(const cv::Mat& luma_full, const GridParams& p, int phase = 0);
+// `mask` (optional): grid positions whose edge test reads a pixel inside an
+// exclusion region are not examined.
+GridStats analyse_grid(const cv::Mat& luma_full, const GridParams& p, int phase = 0, RegionMask* mask = nullptr);
 
 // Broken steps between rows r_1 and r0 (r_2 above them, r1 below) over
 // `cols` columns: |r0 - r_1| >= min_step and >= step_ratio * the larger of
@@ -50,6 +53,7 @@ struct CorruptionParams {
   double picture_jump = 0.02;       // ... and at least this much above the stream's baseline
   double max_recovery_s = 10;       // end an incident without a clean key picture after this long clean
   double picture_recovery_s = 0.5;  // picture-only incidents end after this long clean
+  std::vector<Region> exclude_regions;  // areas whose picture is not examined (decoder reports still count)
 };
 
 class CorruptionDetector final : public Detector {
@@ -63,6 +67,7 @@ class CorruptionDetector final : public Detector {
   void reset();
 
   CorruptionParams p_;
+  RegionMask mask_;
   bool seen_key_ = false;           // the decoder's join point is behind us
   bool damaged_ = false;
   bool decoder_evidence_ = false;   // the incident has decoder evidence

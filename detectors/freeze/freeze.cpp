@@ -144,11 +144,26 @@ double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& o
       total += a;
     }
   }
-  return out.empty() ? 0 : total / static_cast<double>(out.size());
+  if (excluded_ == nullptr) return out.empty() ? 0 : total / static_cast<double>(out.size());
+  const std::vector<float>& k = kept(out);
+  total = 0;
+  for (float a : k) total += a;
+  return k.empty() ? 0 : total / static_cast<double>(k.size());
+}
+
+const std::vector<float>& FreezeAnalyser::kept(const std::vector<float>& v) {
+  if (excluded_ == nullptr) return v;
+  kept_.clear();
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!(*excluded_)[i]) kept_.push_back(v[i]);
+  return kept_;
 }
 
 FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   FreezeVerdict v;
+  // Blocks that overlap an exclusion region take no part: a clock or a ticker
+  // moving over a held picture is not new content.
+  excluded_ = mask_.empty() ? nullptr : &mask_.blocks(luma.size(), kBlock, kBlockRows);
   if (!has_ref_ || luma.size() != ref_.size() || luma.type() != ref_.type() || luma.cols < kBlock ||
       luma.rows < kBlockRows) {
     hold(luma, ref_);
@@ -159,7 +174,7 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
     return v;
   }
   block_diffs(luma, ref_, diff_ref_);
-  v.noise_floor = median_of(diff_ref_, median_counts_);
+  v.noise_floor = median_of(kept(diff_ref_), median_counts_);
   // The noise floor raises the threshold for noisy held pictures, but only up
   // to what coding noise can be: a picture that changes everywhere (a flash,
   // a fade, a cut to similar content) is new content, not louder noise.
@@ -171,7 +186,10 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   // more of key pictures loses nothing but a change of exactly one picture.
   const double strictness = key_picture ? kKeyPictureFactor : 1.0;
   double max_changed = 0;
+  size_t analysed = 0;
   for (size_t i = 0; i < diff_ref_.size(); ++i) {
+    if (excluded_ != nullptr && (*excluded_)[i]) continue;
+    ++analysed;
     const double d = diff_ref_[i];
     v.max_block_diff = std::max(v.max_block_diff, d);
     if (d > threshold * strictness && d > p_.texture_factor * strictness * ref_block_activity_[i]) {
@@ -184,7 +202,7 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   // at once. A weak one must still be there on the next picture: the coding
   // transients around a hold (B pictures predicted across it, quality
   // refinement) last one picture and fall back; motion does not.
-  const bool strong = differs && (v.changed_blocks >= kStrongBlockFraction * static_cast<double>(diff_ref_.size()) ||
+  const bool strong = differs && (v.changed_blocks >= kStrongBlockFraction * static_cast<double>(analysed) ||
                                   max_changed >= kStrongBlockDiff);
   v.changed = strong || (differs && pending_);
   v.began_at_previous = v.changed && !strong;
@@ -199,7 +217,7 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   }
   if (!v.changed) {
     block_diffs(luma, prev_, diff_prev_);
-    v.frame_noise = median_of(diff_prev_, median_counts_);
+    v.frame_noise = median_of(kept(diff_prev_), median_counts_);
   }
   hold(luma, prev_);
   return v;
@@ -215,6 +233,7 @@ FreezeParams params_from(const Options& o) {
   p.texture_factor = o.get_double("texture_factor");
   p.live_noise_level = o.get_double("live_noise_level");
   p.live_fraction = o.get_double("live_fraction");
+  p.exclude_regions = o.get_regions("exclude_regions");
   return p;
 }
 
@@ -316,6 +335,7 @@ DetectorInfo describe_freeze() {
        "median picture-to-picture block difference that is live (sensor) noise", {}},
       {"live_fraction", OptionType::Double, 0.5, 0.0, 1.0, "fraction",
        "share of the last second's pictures with live noise that keeps a static picture live", {}},
+      exclude_regions_option(),
   };
   d.create = [](const Options& o) -> std::unique_ptr<Detector> { return std::make_unique<FreezeDetector>(o); };
   return d;

@@ -15,6 +15,7 @@
 
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
+#include "video_common/regions.hpp"
 
 namespace avmon::video {
 
@@ -25,6 +26,7 @@ struct FreezeParams {
   int min_changed_blocks = 2;        // changed blocks that make a picture "changed"
   double live_noise_level = 1.5;     // 8-bit levels: per-picture noise that means a live picture
   double live_fraction = 0.5;        // share of recent pictures with live noise that keeps it live
+  std::vector<Region> exclude_regions;  // areas whose change does not count (a clock, a ticker)
 };
 
 struct FreezeVerdict {
@@ -39,7 +41,7 @@ struct FreezeVerdict {
 
 class FreezeAnalyser {
  public:
-  explicit FreezeAnalyser(FreezeParams p) : p_(p) {}
+  explicit FreezeAnalyser(FreezeParams p) : p_(std::move(p)), mask_(p_.exclude_regions) {}
   // Compares `luma` with the reference; a changed picture becomes the new
   // reference. The first picture after reset() is a change.
   // `key_picture`: an intra-coded picture, whose coding noise is the largest.
@@ -54,8 +56,14 @@ class FreezeAnalyser {
  private:
   double block_activity(const cv::Mat& luma, std::vector<float>& out);
   void block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector<float>& out);
+  // The values of the blocks outside the exclusion regions (`v` itself when
+  // nothing is excluded).
+  const std::vector<float>& kept(const std::vector<float>& v);
 
   FreezeParams p_;
+  RegionMask mask_;
+  const std::vector<unsigned char>* excluded_ = nullptr;  // per block, of the current picture size
+  std::vector<float> kept_;
   bool has_ref_ = false;
   bool pending_ = false;     // the previous picture differed weakly from the reference
   double ref_activity_ = 0;  // detail of the reference picture

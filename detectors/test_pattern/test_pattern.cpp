@@ -47,13 +47,20 @@ BarsVerdict BarsAnalyser::analyse_luma(const cv::Mat& luma) {
   for (int i = 0; i < kBandRows; ++i)
     rows_.push_back(static_cast<int>((kBandTop + (kBandBottom - kBandTop) * i / (kBandRows - 1)) * luma.rows));
 
+  // Pixels inside an exclusion region are not read: a column is judged on
+  // its other rows, and a column with fewer than three left takes its
+  // neighbour's value.
+  const bool masked = !mask_.empty();
+  const auto hidden = [&](int x, int row) { return masked && mask_.covers(luma.size(), x, row); };
   // Quick rejection for programme: three rows of the band, every 8th column.
   {
     const unsigned char* ra = luma.ptr<unsigned char>(rows_.front());
     const unsigned char* rb = luma.ptr<unsigned char>(rows_[rows_.size() / 2]);
     const unsigned char* rc = luma.ptr<unsigned char>(rows_.back());
     int sampled = 0, flat = 0;
-    for (int x = 0; x < w; x += 8, ++sampled) {
+    for (int x = 0; x < w; x += 8) {
+      if (hidden(x, rows_.front()) || hidden(x, rows_[rows_.size() / 2]) || hidden(x, rows_.back())) continue;
+      ++sampled;
       const int mx = std::max({ra[x], rb[x], rc[x]}), mn = std::min({ra[x], rb[x], rc[x]});
       flat += mx - mn <= 2 * p_.column_tolerance;
     }
@@ -62,19 +69,32 @@ BarsVerdict BarsAnalyser::analyse_luma(const cv::Mat& luma) {
   }
   // Per column: the median over the band's rows (a caption or ident box over
   // a few rows does not move it), and whether the column is constant.
-  profile_.assign(static_cast<size_t>(w), 0.f);
-  int constant = 0;
+  profile_.assign(static_cast<size_t>(w), -1.f);
+  int constant = 0, judged = 0;
   float column[kBandRows];
   for (int x = 0; x < w; ++x) {
-    for (int i = 0; i < kBandRows; ++i) column[i] = luma.ptr<unsigned char>(rows_[static_cast<size_t>(i)])[x];
-    std::nth_element(column, column + kBandRows / 2, column + kBandRows);
-    const float median = column[kBandRows / 2];
+    int n = 0;
+    for (int i = 0; i < kBandRows; ++i)
+      if (!hidden(x, rows_[static_cast<size_t>(i)])) column[n++] = luma.ptr<unsigned char>(rows_[static_cast<size_t>(i)])[x];
+    if (n < 3) continue;
+    ++judged;
+    std::nth_element(column, column + n / 2, column + n);
+    const float median = column[n / 2];
     profile_[static_cast<size_t>(x)] = median;
     int near = 0;
-    for (int i = 0; i < kBandRows; ++i) near += std::abs(column[i] - median) <= p_.column_tolerance;
-    constant += near >= kBandRows * 8 / 10;
+    for (int i = 0; i < n; ++i) near += std::abs(column[i] - median) <= p_.column_tolerance;
+    constant += near >= n * 8 / 10;
   }
-  v.constant_columns = static_cast<double>(constant) / w;
+  if (judged == 0) return v;
+  if (judged < w) {
+    // Hidden columns continue the band on their left (on their right at the
+    // picture's left edge).
+    const auto first = std::find_if(profile_.begin(), profile_.end(), [](float f) { return f >= 0; });
+    std::fill(profile_.begin(), first, *first);
+    for (size_t x = 1; x < profile_.size(); ++x)
+      if (profile_[x] < 0) profile_[x] = profile_[x - 1];
+  }
+  v.constant_columns = static_cast<double>(constant) / judged;
   if (v.constant_columns < p_.min_constant_columns) return v;
 
   // Flat bands between luma edges.
@@ -131,7 +151,9 @@ void BarsAnalyser::analyse_colour(const cv::Mat& bgr, cv::Size luma_size, BarsVe
     for (int row : rows_) {
       const int yy = std::min(bgr.rows - 1, static_cast<int>(row * sy));
       const cv::Vec3b* p = bgr.ptr<cv::Vec3b>(yy);
-      for (int x = x0; x < x1 && x < bgr.cols; ++x, ++n) {
+      for (int x = x0; x < x1 && x < bgr.cols; ++x) {
+        if (!mask_.empty() && mask_.covers(luma_size, static_cast<int>(x / sx), row)) continue;
+        ++n;
         b += p[x][0];
         g += p[x][1];
         r += p[x][2];
@@ -164,7 +186,8 @@ void BarsAnalyser::analyse_colour(const cv::Mat& bgr, cv::Size luma_size, BarsVe
 
 TestPatternDetector::TestPatternDetector(const Options& o)
     : analyser_(TestPatternParams{o.get_double("column_tolerance"), o.get_double("min_constant_columns"),
-                                  static_cast<int>(o.get_int("min_bars")), o.get_double("min_saturation")}) {}
+                                  static_cast<int>(o.get_int("min_bars")), o.get_double("min_saturation"),
+                                  o.get_regions("exclude_regions")}) {}
 
 void TestPatternDetector::on_video(const VideoFrame& frame, ObservationSink& out) {
   const BarsVerdict v = analyser_.analyse(frame.luma_even_rows(), [&frame]() -> const cv::Mat& { return frame.bgr(); });
@@ -202,6 +225,7 @@ DetectorInfo describe_test_pattern() {
        "bars of the canonical order (white yellow cyan green magenta red blue) that must be found", {}},
       {"min_saturation", OptionType::Double, 40.0, 10.0, 255.0, "8-bit levels",
        "spread of a colour bar's RGB (max - min) that makes it a colour rather than grey", {}},
+      exclude_regions_option(),
   };
   d.create = [](const Options& o) -> std::unique_ptr<Detector> {
     return std::make_unique<TestPatternDetector>(o);

@@ -13,6 +13,7 @@
 
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
+#include "video_common/regions.hpp"
 
 namespace avmon::video {
 
@@ -21,6 +22,7 @@ struct TestPatternParams {
   double min_constant_columns = 0.8;  // share of columns that must be constant
   int min_bars = 6;               // bars found in the canonical order
   double min_saturation = 40;     // 8-bit: max-min of a colour bar's RGB
+  std::vector<Region> exclude_regions;  // areas not read (a clock or an ident over the bars)
 };
 
 struct BarsVerdict {
@@ -33,7 +35,7 @@ struct BarsVerdict {
 
 class BarsAnalyser {
  public:
-  explicit BarsAnalyser(TestPatternParams p) : p_(p) {}
+  explicit BarsAnalyser(TestPatternParams p) : p_(std::move(p)), mask_(p_.exclude_regions) {}
   // `bgr` is requested only when the luma check passes (it costs a conversion).
   template <class BgrFn>
   BarsVerdict analyse(const cv::Mat& luma, BgrFn&& bgr) {
@@ -53,6 +55,7 @@ class BarsAnalyser {
   void analyse_colour(const cv::Mat& bgr, cv::Size luma_size, BarsVerdict& v);
 
   TestPatternParams p_;
+  RegionMask mask_;
   std::vector<int> rows_;             // sampled rows of the band
   std::vector<float> profile_;        // band mean per column
   std::vector<unsigned char> steps_;  // column is on a bar edge

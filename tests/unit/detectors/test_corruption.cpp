@@ -60,12 +60,27 @@ cv::Mat blocky(const cv::Mat& img) {
   return out;
 }
 
+// Concealed macroblocks inside `area` only (on the grid).
+cv::Mat damaged_in(const cv::Mat& img, cv::Rect area, int seed) {
+  cv::Mat out = img.clone();
+  cv::RNG rng(seed);
+  for (int y = area.y; y + 16 <= area.y + area.height; y += 16)
+    for (int x = area.x; x + 16 <= area.x + area.width; x += 16) {
+      cv::Rect mb(x, y, 16, 16);
+      if (rng.uniform(0, 2)) out(mb).setTo(cv::Scalar(128));
+      else img(cv::Rect((x + 200) % (kW - 16), (y + 96) % (kH - 16), 16, 16)).copyTo(out(mb));
+    }
+  return out;
+}
+
 struct CorruptionRun {
   CollectingSink sink;
   std::unique_ptr<avmon::Detector> d;
-  CorruptionRun() {
+  explicit CorruptionRun(std::vector<avmon::Region> exclude = {}) {
     auto info = avmon::video::describe_corruption();
-    d = info.create(avmon::default_options(info.options));
+    avmon::Options o = avmon::default_options(info.options);
+    o.set("exclude_regions", std::move(exclude));
+    d = info.create(o);
   }
   void feed(const cv::Mat& img, int i, DecodeInfo di) {
     d->on_video(*make_video_frame(img, i * kDt, static_cast<std::uint64_t>(i), kDt, di), sink);
@@ -147,6 +162,45 @@ TEST(CorruptionDetector, DamageWithoutDecoderComplaintIsFoundInThePicture) {
   EXPECT_NEAR(r.sink.first_active_time("corruption"), 40 * kDt, 1e-9);
   EXPECT_EQ(r.sink.seen[45].details["evidence"], "picture");
   EXPECT_FALSE(r.sink.active("corruption"));  // ended once clean pictures returned
+}
+
+TEST(CorruptionDetector, DamageOnlyInsideAnExcludedRegionIsNotReported) {
+  // The bottom-right quarter (320..640 x 176..352) is damaged on 15 pictures.
+  const cv::Rect area(320, 176, 320, 176);
+  CorruptionRun masked({{0.5, 0.5, 0.5, 0.5}}), plain, elsewhere({{0.0, 0.0, 0.5, 0.5}});
+  for (int i = 0; i < 100; ++i) {
+    const cv::Mat base = scene(11, i);
+    const cv::Mat img = i >= 40 && i < 55 ? damaged_in(base, area, i) : base;
+    masked.feed(img, i, CorruptionRun::clean(i));
+    plain.feed(img, i, CorruptionRun::clean(i));
+    elsewhere.feed(img, i, CorruptionRun::clean(i));
+  }
+  EXPECT_FALSE(masked.ever_active());
+  // The same damage is found when it is not excluded (the case is not vacuous).
+  EXPECT_NEAR(plain.sink.first_active_time("corruption"), 40 * kDt, 1e-9);
+  EXPECT_NEAR(elsewhere.sink.first_active_time("corruption"), 40 * kDt, 1e-9);
+}
+
+TEST(CorruptionGrid, ExcludedRegionsAreNotExamined) {
+  const cv::Mat img = scene(12);
+  const cv::Mat hit = damaged_in(img, cv::Rect(0, 0, kW, 160), 5);  // the top 10 macroblock rows
+  avmon::video::RegionMask none, top({{0.0, 0.0, 1.0, 0.5}});
+  const auto all = analyse_grid(hit, GridParams{}, 0, &none);
+  const auto kept = analyse_grid(hit, GridParams{}, 0, &top);
+  EXPECT_EQ(all.on_grid, analyse_grid(hit, GridParams{}).on_grid);  // an empty mask changes nothing
+  EXPECT_GT(all.score(), 0.03);
+  EXPECT_LT(kept.score(), 0.01);
+  EXPECT_LT(kept.on_grid, all.on_grid * 2 / 3);
+}
+
+TEST(CorruptionDetector, DecoderErrorsCountWhateverTheRegions) {
+  CorruptionRun r({{0.0, 0.0, 1.0, 1.0}});
+  for (int i = 0; i < 80; ++i) {
+    DecodeInfo di = CorruptionRun::clean(i);
+    if (i == 30) di.errors_before = 2;
+    r.feed(scene(13, i), i, di);
+  }
+  EXPECT_NEAR(r.sink.first_active_time("corruption"), 30 * kDt, 1e-9);
 }
 
 TEST(CorruptionDetector, CleanHeavyCompressionIsNotCorruption) {

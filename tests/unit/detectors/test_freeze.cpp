@@ -20,9 +20,11 @@ using avmon::test::make_video_frame;
 constexpr int kW = 480, kH = 270;
 constexpr double kDt = 0.04;
 
-std::unique_ptr<avmon::Detector> make() {
+std::unique_ptr<avmon::Detector> make(std::vector<avmon::Region> exclude = {}) {
   auto info = avmon::video::describe_freeze();
-  return info.create(avmon::default_options(info.options));
+  avmon::Options o = avmon::default_options(info.options);
+  o.set("exclude_regions", std::move(exclude));
+  return info.create(o);
 }
 
 // A textured scene; `shift` pans it horizontally.
@@ -64,7 +66,8 @@ cv::Mat coded(const cv::Mat& img, int i) {
 
 struct FreezeRun {
   CollectingSink sink;
-  std::unique_ptr<avmon::Detector> d = make();
+  std::unique_ptr<avmon::Detector> d;
+  explicit FreezeRun(std::vector<avmon::Region> exclude = {}) : d(make(std::move(exclude))) {}
   void feed(const cv::Mat& img, int i) {
     d->on_video(*make_video_frame(img, i * kDt, static_cast<std::uint64_t>(i)), sink);
   }
@@ -158,6 +161,43 @@ TEST(FreezeDetector, WeakChangeThatStaysEndsTheHoldWhereItBegan) {
   EXPECT_FALSE(o.active);
   ASSERT_TRUE(o.since_s.has_value());
   EXPECT_NEAR(*o.since_s, 60 * kDt, 1e-9);
+}
+
+// A held programme (re-coded every 12th picture, from a clean first one) under
+// a running clock (top right, changes every picture) and a ticker crawling
+// along the bottom.
+cv::Mat held_with_clock_and_ticker(const cv::Mat& held, int i) {
+  cv::Mat img = coded(held, i + 6);
+  cv::rectangle(img, cv::Rect(360, 8, 112, 24), cv::Scalar(16), cv::FILLED);
+  const std::string clock = "10:00:" + std::to_string(10 + i / 25) + ":" + std::to_string(10 + i % 25);
+  cv::putText(img, clock, {364, 26}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(235), 1);
+  cv::rectangle(img, cv::Rect(0, 240, kW, 30), cv::Scalar(40), cv::FILLED);
+  cv::putText(img, "BREAKING NEWS +++ MARKETS CLOSE HIGHER +++ WEATHER", {kW - 6 * i, 262},
+              cv::FONT_HERSHEY_SIMPLEX, 0.6, cv::Scalar(235), 1);
+  return img;
+}
+
+TEST(FreezeDetector, HeldPictureUnderAClockAndATickerFreezesWhenTheyAreExcluded) {
+  const cv::Mat held = scene(9);
+  // Clock: pixels 360..472 x 8..32 of 480x270; ticker: the bottom 30 rows.
+  const std::vector<avmon::Region> regions = {{0.74, 0.02, 0.25, 0.11}, {0.0, 0.88, 1.0, 0.12}};
+  FreezeRun masked(regions), plain;
+  for (int i = 0; i < 100; ++i) {
+    const cv::Mat img = held_with_clock_and_ticker(held, i);
+    masked.feed(img, i);
+    plain.feed(img, i);
+  }
+  // Held from the first picture; reported once the hold outlasts frame repeats.
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(masked.sink.seen[static_cast<size_t>(i)].active, i >= 25) << i;
+  EXPECT_NEAR(masked.sink.first_active_time("freeze"), 0.0, 1e-9);
+  // Without the regions the clock and the ticker are moving content.
+  EXPECT_FALSE(plain.ever_active());
+}
+
+TEST(FreezeDetector, MotionOutsideTheExcludedRegionsStillCounts) {
+  FreezeRun r({{0.0, 0.88, 1.0, 0.12}});
+  for (int i = 0; i < 100; ++i) r.feed(scene(10, i), i);  // a pan
+  EXPECT_FALSE(r.ever_active());
 }
 
 TEST(FreezeDetector, DiscontinuityForgetsTheHold) {

@@ -104,6 +104,29 @@ TEST(TestPatternDetector, GreyStepsAreNotColourBars) {
   EXPECT_FALSE(detects(img));
 }
 
+TEST(TestPatternDetector, BarsUnderAMovingIdentInAnExcludedAreaAreFound) {
+  auto info = avmon::video::describe_test_pattern();
+  avmon::Options o = avmon::default_options(info.options);
+  o.set("exclude_regions", std::vector<avmon::Region>{{0.0, 0.1, 1.0, 0.2}});
+  auto masked = info.create(o);
+  auto plain = info.create(avmon::default_options(info.options));
+  CollectingSink masked_sink, plain_sink;
+  for (int i = 0; i < 25; ++i) {
+    // An ident box crossing the top of the bars, a third of the picture wide.
+    cv::Mat img = smpte();
+    const cv::Rect box(i * (kW * 2 / 3) / 24, kH / 10, kW / 3, kH / 5);
+    cv::rectangle(img, box, cv::Scalar(0, 0, 0), cv::FILLED);
+    cv::putText(img, "NEWS 24", {box.x + 20, box.y + 70}, cv::FONT_HERSHEY_SIMPLEX, 1.5, cv::Scalar(255, 255, 255), 3);
+    masked->on_video(*make_video_frame(img, i * 0.04, static_cast<std::uint64_t>(i)), masked_sink);
+    plain->on_video(*make_video_frame(img, i * 0.04, static_cast<std::uint64_t>(i)), plain_sink);
+  }
+  ASSERT_EQ(masked_sink.seen.size(), 25u);
+  for (size_t i = 0; i < 25; ++i) {
+    EXPECT_TRUE(masked_sink.seen[i].active) << i;
+    EXPECT_FALSE(plain_sink.seen[i].active) << i;  // the box breaks a third of the columns
+  }
+}
+
 TEST(TestPatternDetector, SuppressesFreezeAndBlack) {
   auto info = avmon::video::describe_test_pattern();
   EXPECT_EQ(info.suppresses, (std::vector<std::string>{"freeze", "black"}));
