@@ -24,7 +24,8 @@ void ChannelScan::reset(const DropoutParams& p, int sample_rate) {
   min_mute_samples_ = std::max<std::int64_t>(1, std::llround(p.min_mute_ms * rate_ / 1000.0));
   max_mute_blocks_ = std::llround(p.max_mute_s * 1000.0);
   // A mute is judged with its context around it, all still in the ring.
-  const auto needed = static_cast<size_t>(max_mute_blocks_ + 2 * kContextBlocks + 8);
+  // (And a gated tone's burst before it.)
+  const auto needed = static_cast<size_t>(max_mute_blocks_ + 2 * kContextBlocks + kMaxBurstBlocks + 8);
   blocks_.assign(std::bit_ceil(needed), Block{});
   blocks_mask_ = blocks_.size() - 1;
   raw_.assign(std::bit_ceil(static_cast<size_t>((kClickHistory + kClickLookahead + 4) * block_)), 0.f);
@@ -35,6 +36,7 @@ void ChannelScan::reset(const DropoutParams& p, int sample_rate) {
   sq_ = 0;
   p1_ = p2_ = 0;
   in_run_ = false;
+  span_start_ = -1;
   waiting_.clear();
 }
 
@@ -46,12 +48,14 @@ void ChannelScan::feed(const float* x, int n, std::vector<ChannelDropout>& found
     double sq = 0;
     float d2_max = cur_.d2_max;
     std::int64_t d2_pos = cur_.d2_pos, first_loud = cur_.first_loud, last_loud = cur_.last_loud;
+    int crossings = cur_.crossings;
     float p1 = p1_, p2 = p2_;
     for (int k = 0; k < take; ++k) {
       const float v = x[i + k];
       const std::int64_t s = pos_ + k;
       raw_[static_cast<size_t>(s) & raw_mask_] = v;
       const float d2 = std::abs(v - 2.f * p1 + p2);
+      crossings += (v < 0.f) != (p1 < 0.f);
       p2 = p1;
       p1 = v;
       if (d2 > d2_max) {
@@ -70,6 +74,7 @@ void ChannelScan::feed(const float* x, int n, std::vector<ChannelDropout>& found
     cur_.d2_pos = d2_pos;
     cur_.first_loud = first_loud;
     cur_.last_loud = last_loud;
+    cur_.crossings = crossings;
     sq_ += sq;
     pos_ += take;
     in_block_ += take;
@@ -90,6 +95,7 @@ void ChannelScan::block_done(std::vector<ChannelDropout>& found) {
   if (quiet && !in_run_) {
     in_run_ = true;
     run_.first_block = b;
+    run_.span_start = span_start_;
     // The edge to the sample, and the level of the millisecond just before it
     // (still in the ring now; the mute is judged only after it ends).
     const Block& before = b > 0 ? blk(b - 1) : blk(b);
@@ -106,6 +112,7 @@ void ChannelScan::block_done(std::vector<ChannelDropout>& found) {
   } else if (!quiet && in_run_) {
     in_run_ = false;
     run_.end_block = b;
+    span_start_ = b;
     // Longer than max_mute_s: the silence detector's (one gap, one alarm).
     if (run_.end_block - run_.first_block <= max_mute_blocks_ + 1) waiting_.push_back(run_);
   }
@@ -149,6 +156,8 @@ void ChannelScan::judge_mute(const MuteRun& run, std::int64_t blocks_after, std:
   const double programme_after = mean_power(eb, eb + blocks_after);
   if (edge_before < programme_power_ || edge_after < programme_power_) return;
   if (edge_before * edge_factor_ < programme_before || edge_after * edge_factor_ < programme_after) return;
+  // Cut off and let back in, but deliberately: a beep gated without a ramp.
+  if (gated_tone(run, blocks_after)) return;
   ChannelDropout d;
   d.kind = ChannelDropout::Kind::Mute;
   d.start = start;
@@ -158,12 +167,93 @@ void ChannelScan::judge_mute(const MuteRun& run, std::int64_t blocks_after, std:
   found.push_back(d);
 }
 
+// A sync test signal (a flash and a beep once a second), a line-up sequence's
+// pips: a tone switched on from digital quiet and cut off again without a ramp,
+// which is every edge of a dropout. What tells is what is cut: a short burst
+// that itself began from the quiet, one steady tone (flat level, one
+// frequency), and the same tone again after the gap. A dropout cuts programme
+// that was already running, music or speech, or a tone that had been on for
+// longer than a beep.
+bool ChannelScan::gated_tone(const MuteRun& run, std::int64_t blocks_after) const {
+  const std::int64_t sb = run.first_block, eb = run.end_block;
+  if (run.span_start < 0 || sb - run.span_start > kMaxBurstBlocks) return false;
+  if (nblocks_ - run.span_start > static_cast<std::int64_t>(blocks_.size())) return false;  // no longer kept
+  Tone before, after;
+  if (!steady_tone(run.span_start, sb, before)) return false;
+  // After it: the sound up to the next quiet block (within the context seen).
+  std::int64_t ae = eb;
+  while (ae < eb + blocks_after && ae < nblocks_ && blk(ae).power >= mute_power_) ++ae;
+  if (!steady_tone(eb, ae, after)) return false;
+  // The same tone: level within 3 dB, frequency within 5 % (and the count's
+  // own uncertainty, a crossing either side of each steady part).
+  if (std::max(before.power, after.power) > 2.0 * std::min(before.power, after.power)) return false;
+  const double slack = 0.05 * std::max(before.crossing_rate, after.crossing_rate) +
+                       2.0 / static_cast<double>(before.samples) + 2.0 / static_cast<double>(after.samples);
+  return std::abs(before.crossing_rate - after.crossing_rate) <= slack;
+}
+
+// Steady: cut into 5 ms windows, those within 3 dB of the loudest are one run
+// covering most of the span (the rest: the edges, partly filled, smeared by a
+// codec), and its first and second halves (end windows aside) cross zero at
+// the same rate.
+// Tones below about 100 Hz have too few periods per window to be told.
+bool ChannelScan::steady_tone(std::int64_t from, std::int64_t to, Tone& t) const {
+  const std::int64_t windows = (to - from) / kToneWindow;
+  if (windows < kMinToneWindows) return false;
+  const auto window_power = [&](std::int64_t w) {
+    double sum = 0;
+    for (std::int64_t b = from + w * kToneWindow; b < from + (w + 1) * kToneWindow; ++b) sum += blk(b).power;
+    return sum / kToneWindow;
+  };
+  double peak = 0;
+  for (std::int64_t w = 0; w < windows; ++w) peak = std::max(peak, window_power(w));
+  if (peak < programme_power_) return false;
+  std::int64_t first = -1, last = -1, steady = 0;
+  for (std::int64_t w = 0; w < windows; ++w)
+    if (window_power(w) * 2.0 >= peak) {
+      if (first < 0) first = w;
+      last = w;
+      ++steady;
+    }
+  if (steady < kMinToneWindows || last - first + 1 != steady || steady * 10 < windows * 6) return false;
+  // Measured without the run's end windows when it has four or more: an edge
+  // a block or two into them (a cut, a codec's pre-echo) crosses zero at
+  // random.
+  if (steady >= 4) {
+    ++first;
+    --last;
+  }
+  const std::int64_t b0 = from + first * kToneWindow, b1 = from + (last + 1) * kToneWindow, mid = (b0 + b1) / 2;
+  double power = 0;
+  int cross_first = 0, cross_second = 0;
+  for (std::int64_t b = b0; b < b1; ++b) {
+    power += blk(b).power;
+    (b < mid ? cross_first : cross_second) += blk(b).crossings;
+  }
+  // One frequency throughout: the halves' counts within 5 % and a crossing.
+  const double rate_first = static_cast<double>(cross_first) / static_cast<double>(mid - b0);
+  const double rate_second = static_cast<double>(cross_second) / static_cast<double>(b1 - mid);
+  if (std::abs(rate_first - rate_second) > 0.05 * std::max(rate_first, rate_second) +
+                                               1.0 / static_cast<double>(mid - b0) + 1.0 / static_cast<double>(b1 - mid))
+    return false;
+  t.power = power / static_cast<double>(b1 - b0);
+  t.samples = (b1 - b0) * block_;
+  t.crossing_rate = static_cast<double>(cross_first + cross_second) / static_cast<double>(t.samples);
+  return true;
+}
+
 void ChannelScan::judge_click(std::int64_t c, std::vector<ChannelDropout>& found) {
   const Block& k = blk(c);
   const float jump = k.d2_max;
   if (jump < click_min_) return;
   const std::int64_t p = k.d2_pos;
   const auto ratio = static_cast<float>(kCandidateRatio);
+  // A jump after which the sound falls 40 dB within 3 ms is a cut into a gap
+  // (a codec smears the first milliseconds of it above the mute level): the
+  // gap is judged as a mute, as is one right beside the jump.
+  const double cut_floor = mean_power(c - kClickHistory, c) * kCutDepth;
+  for (std::int64_t b = c + 1; b <= c + kClickLookahead; ++b)
+    if (blk(b).power < cut_floor) return;
   // Coarse test on the block maxima first (cheap, almost always decisive).
   for (std::int64_t b = c - kClickHistory; b <= c + kClickLookahead; ++b) {
     if (b == c) continue;

@@ -40,6 +40,13 @@ class ChannelScan {
   static constexpr int kPredictorOrder = 16;  // linear predictor that explains the signal's own course
   static constexpr double kCandidateRatio = 1.5;  // block maxima test before the exact one
   static constexpr double kMedianRatio = 10.0;    // a jump's prediction error vs the typical one
+  static constexpr double kCutDepth = 1e-4;       // 40 dB: a jump after which the sound falls this far is a cut
+  // A gated tone: a steady tone switched on from the quiet for at most this
+  // long (a sync beep, the pip of a line-up sequence, half a second on and
+  // half off) before the mute.
+  static constexpr int kMaxBurstBlocks = 600;
+  static constexpr int kToneWindow = 5;        // blocks per level window (5 ms: a few periods of a beep)
+  static constexpr int kMinToneWindows = 2;    // steady windows a tone needs
 
   void reset(const DropoutParams& p, int sample_rate);
   // Samples x[0..n) following on from the previous call. Dropouts decided by
@@ -60,16 +67,28 @@ class ChannelScan {
     std::int64_t d2_pos = 0;         // where it is
     std::int64_t first_loud = -1;    // first / last sample at or above the mute level
     std::int64_t last_loud = -1;
+    int crossings = 0;               // sign changes (a tone's frequency)
   };
   struct MuteRun {
     std::int64_t first_block = 0, end_block = 0;  // [first, end)
     std::int64_t start = 0;                       // first muted sample
     double cut_power = 0;                         // mean square of the 1 ms before it
+    std::int64_t span_start = 0;                  // first block of the sound before it (after the previous quiet)
+  };
+  // A steady tone over blocks [from, to): its level and frequency.
+  struct Tone {
+    double power = 0;         // mean square of its steady part
+    double crossing_rate = 0; // sign changes per sample
+    std::int64_t samples = 0; // length of its steady part
   };
 
   void block_done(std::vector<ChannelDropout>& found);
   void judge_mute(const MuteRun& run, std::int64_t blocks_after, std::vector<ChannelDropout>& found);
   void judge_click(std::int64_t b, std::vector<ChannelDropout>& found);
+  // The mute is the gap of a gated tone: the same steady tone on both sides,
+  // the one before it a short burst switched on from the quiet.
+  bool gated_tone(const MuteRun& run, std::int64_t blocks_after) const;
+  bool steady_tone(std::int64_t from, std::int64_t to, Tone& t) const;
   const Block& blk(std::int64_t b) const { return blocks_[static_cast<size_t>(b) & blocks_mask_]; }
   float raw(std::int64_t s) const { return raw_[static_cast<size_t>(s) & raw_mask_]; }
   double mean_power(std::int64_t from, std::int64_t to) const;
@@ -98,6 +117,7 @@ class ChannelScan {
 
   bool in_run_ = false;
   MuteRun run_;
+  std::int64_t span_start_ = -1;     // first block after the last quiet one (-1: none seen; the sound may have run before)
   std::deque<MuteRun> waiting_;      // ended mutes waiting for the programme after them
   std::vector<double> errors_;       // prediction errors around a candidate (scratch)
 };

@@ -156,6 +156,26 @@ TEST(AudioDropoutClips, CleanSoundtrackSpeechPausesStaccatoAndFadeAreNotDropouts
   EXPECT_TRUE(fade.dropouts.empty());
 }
 
+// A flash-and-beep A/V sync pattern (40 ms of 1 kHz once a second, cut on and
+// off without a ramp, digital zero between), AAC-coded in MPEG-TS as a sync
+// test feed arrives; and half-second pips. Gated tones, not dropouts.
+TEST(AudioDropoutClips, GatedSyncBeepsAreNotDropouts) {
+  const std::pair<const char*, std::string> patterns[] = {{"sync", "lt(mod(t-0.2\\,1)\\,0.04)"},
+                                                          {"pips", "lt(mod(t-0.2\\,1)\\,0.5)"}};
+  for (const auto& [name, pattern] : patterns) {
+    SCOPED_TRACE(name);
+    const auto path = scratch_dir(std::string("dropout-beeps-") + name) / "beeps.ts";
+    ffmpeg({"-f", "lavfi", "-i", "color=c=0x303030:s=320x180:r=25:d=20", "-f", "lavfi", "-i",
+            "aevalsrc='0.4*sin(2*PI*1000*t)*" + pattern + "':s=48000:d=20", "-filter_complex",
+            "[0:v]drawbox=color=white:t=fill:enable='lt(mod(t\\,1)\\,0.039)'[v];[1:a]aformat=channel_layouts=stereo[a]",
+            "-map", "[v]", "-map", "[a]", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a",
+            "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2", path.string()});
+    auto a = analyse(path);
+    EXPECT_TRUE(a.dropouts.empty()) << a.dropouts.size() << " at " << a.dropouts[0].start_s;
+    EXPECT_EQ(a.summary["audio_dropout"]["count"], 0);
+  }
+}
+
 TEST(AudioDropoutClips, GapAsLongAsSilenceIsSilenceOnly) {
   auto a = analyse(make_clip("long-gap", kTone,
                              "[1:a]aformat=channel_layouts=stereo,aeval=exprs='if(between(t\\,3\\,6)\\,0\\,val(ch))'[a]",

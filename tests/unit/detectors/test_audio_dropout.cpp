@@ -215,6 +215,46 @@ TEST(AudioDropout, FadeToSilenceAndBackIsNotADropout) {
   EXPECT_TRUE(dropouts(s).empty());
 }
 
+// A sync test signal: a tone switched on for `on_s` once a second, cut on and
+// off without a ramp (and not on a zero crossing), digital zero between.
+Signal gated_beeps(double seconds, double freq_hz, double on_s, double first_s) {
+  Signal s = silence(2, seconds);
+  for (size_t c = 0; c < 2; ++c)
+    for (size_t i = 0; i < s[c].size(); ++i) {
+      const double t = static_cast<double>(i) / kRate;
+      if (t >= first_s && std::fmod(t - first_s, 1.0) < on_s)
+        s[c][i] = static_cast<float>(0.4 * std::sin(2 * std::numbers::pi * freq_hz * t + 0.7 + static_cast<double>(c)));
+    }
+  return s;
+}
+
+TEST(AudioDropout, GatedBeepsAreNotDropouts) {
+  // Flash-and-beep A/V sync pattern: 40 ms of 1 kHz once a second.
+  auto f = dropouts(gated_beeps(12, 1000, 0.04, 0.3));
+  EXPECT_TRUE(f.empty()) << f.size() << " at " << f[0].start_s;
+  // Half a second on, half off; and a lower beep.
+  f = dropouts(gated_beeps(12, 1000, 0.5, 0.02));
+  EXPECT_TRUE(f.empty()) << f.size() << " at " << f[0].start_s;
+  f = dropouts(gated_beeps(12, 440, 0.1, 0.5));
+  EXPECT_TRUE(f.empty()) << f.size() << " at " << f[0].start_s;
+  // The decoder's block size does not matter.
+  for (int block : {333, 8192}) EXPECT_TRUE(dropouts(gated_beeps(6, 1000, 0.04, 0.3), block).empty()) << block;
+}
+
+TEST(AudioDropout, ToneOnLongerThanABeepOrMusicJustStartedKeepTheirDropouts) {
+  // A line-up tone switched on at 1 s and cut 1.2 s later: not a beep.
+  Signal s = silence(2, 4);
+  const Signal t = tone(4);
+  for (size_t c = 0; c < 2; ++c) std::copy(t[c].begin() + kRate, t[c].end(), s[c].begin() + kRate);
+  mute(s, 2.2001, 0.02);
+  expect_mutes(dropouts(s), {{2.2001, 0.02}});
+  // Music cut in from silence at 1 s, a dropout 0.3 s later: short, but not one steady tone.
+  Signal m = tune(4);
+  mute(m, 0, 1.0);
+  mute(m, 1.3, 0.02);
+  expect_mutes(dropouts(m), {{1.3, 0.02}});
+}
+
 TEST(AudioDropout, CleanProgrammeHasNoDiscontinuities) {
   Signal s = tune(20);
   EXPECT_TRUE(dropouts(s).empty());
