@@ -84,7 +84,7 @@ std::optional<std::string> nearest_word(const std::string& word, const std::vect
 }
 
 const std::vector<std::string>& subcommand_names() {
-  static const std::vector<std::string> names = {"run", "demo", "check-config", "detectors", "healthcheck"};
+  static const std::vector<std::string> names = {"run", "demo", "check-config", "detectors", "healthcheck", "report"};
   return names;
 }
 
@@ -150,6 +150,12 @@ std::variant<Invocation, int> parse_command_line(int argc, const char* const* ar
   health->add_option("--http", inv.http_listen, "ADDR:PORT to ask (default: http.listen of the configuration)");
   health->add_option("--timeout", inv.timeout_s, "seconds to wait for the answer")->check(CLI::Range(0.1, 60.0));
 
+  auto* report = app.add_subcommand(
+      "report", "loudness and availability report from an events file: loudness.csv, availability.csv, report.json, "
+                "report.html in DIR");
+  report->add_option("EVENTS", inv.input, "events file (JSON lines, as written by avmon run; '-': stdin)")->required();
+  report->add_option("--out,-o", inv.out_dir, "directory to write the report to (created if missing)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -158,7 +164,7 @@ std::variant<Invocation, int> parse_command_line(int argc, const char* const* ar
     return app.exit(e);
   } catch (const CLI::ExtrasError& e) {
     const CLI::App* sub = nullptr;
-    for (const CLI::App* s : {run, demo, check, list, health})
+    for (const CLI::App* s : {run, demo, check, list, health, report})
       if (s->parsed()) sub = s;
     std::string hints = unknown_option_hints(app, sub, argc, argv);
     if (hints.empty()) {
@@ -177,6 +183,7 @@ std::variant<Invocation, int> parse_command_line(int argc, const char* const* ar
   if (*check) inv.command = Command::CheckConfig;
   if (*list) inv.command = Command::Detectors;
   if (*health) inv.command = Command::Healthcheck;
+  if (*report) inv.command = Command::Report;
   return inv;
 }
 

@@ -9,7 +9,7 @@
 
 namespace avmon {
 
-enum class Command { Run, Demo, CheckConfig, Detectors, Healthcheck };
+enum class Command { Run, Demo, CheckConfig, Detectors, Healthcheck, Report };
 
 struct Invocation {
   Command command = Command::Run;
@@ -18,7 +18,7 @@ struct Invocation {
   std::string log_level;    // --log-level; empty: the configuration's
   std::string log_format;   // --log-format; empty: the configuration's
   // run and demo
-  std::string input;        // run: --input or the FILE argument
+  std::string input;        // run: --input or the FILE argument; report: EVENTS
   std::string events;       // --events PATH|-
   std::string http_listen;  // --http ADDR:PORT
   bool realtime = false;    // run: --realtime
@@ -29,6 +29,8 @@ struct Invocation {
   bool fast = false;        // demo: --fast
   // healthcheck
   double timeout_s = 2;
+  // report (EVENTS is `input`)
+  std::string out_dir;      // --out DIR
   // check-config
   bool print_defaults = false;
   bool print_reference = false;

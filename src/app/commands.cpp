@@ -26,6 +26,8 @@
 #include "notify/factory.hpp"
 #include "notify/notifier.hpp"
 #include "pipeline/registry.hpp"
+#include "reports/live.hpp"
+#include "reports/options.hpp"
 #include "util/logging.hpp"
 #include "util/lost_output.hpp"
 #include "util/url.hpp"
@@ -119,6 +121,12 @@ int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::strin
   } unset;
   Monitor monitor(cfg, source, hub, stream);
   if (telemetry) monitor.set_telemetry(telemetry);
+  if (reports::settings().get_bool("enabled")) {
+    auto live = std::make_shared<reports::LiveReports>(reports::settings().get_string("dir"), reports::report_preset(cfg));
+    hub.add(reports::make_reports_notifier(live));
+    monitor.set_reports(live.get());
+    reports::LiveReports::publish(live);
+  }
   std::optional<ProgressReporter> reporter;
   if (progress && (progress->line || progress->machine)) {
     ProgressReporter::Options o;

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
       case Command::CheckConfig: return check_config_command(inv);
       case Command::Detectors: return detectors_command(inv);
       case Command::Healthcheck: return healthcheck_command(inv);
+      case Command::Report: return report_command(inv);
     }
     return exit_status::kFailure;
   } catch (const ConfigError& e) {

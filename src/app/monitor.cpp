@@ -1,5 +1,6 @@
 #include "app/monitor.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -8,6 +9,9 @@
 
 #include "app/signal_loss.hpp"
 #include "app/telemetry.hpp"
+#include "reports/live.hpp"
+#include "reports/options.hpp"
+#include "reports/loudness_segments.hpp"
 #include "util/numbers.hpp"
 #include "transport/events.hpp"
 #include "util/time.hpp"
@@ -76,6 +80,24 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
       cfg.pipeline.threads, cfg.pipeline.queue_frames, limits);
   if (source.live()) signal_loss_ = std::make_unique<SignalLossWatch>(cfg.input, source, *dispatcher_);
   if (transport.analyzer) transport_ = std::make_unique<TransportEvents>(cfg, transport, *dispatcher_, source.live());
+  if (reports::settings().get_bool("enabled")) {
+    reports::SegmenterOptions o;
+    o.segment_s = reports::settings().get_double("segment_s");
+    o.wall_aligned = source.live();
+    o.preset = reports::report_preset(cfg);
+    loudness_log_ = std::make_unique<reports::LoudnessSegmenter>(o);
+  }
+}
+
+void Monitor::set_reports(reports::LiveReports* live) {
+  if (loudness_log_ && live) loudness_log_->on_point = [live](const reports::LoudnessPoint& p) { live->add_point(p); };
+}
+
+void Monitor::emit_report_line(nlohmann::json line) {
+  // In media-time order with the detectors' events (a file's lines are the
+  // same on every run).
+  const double t = line.value("media_time", 0.0);
+  dispatcher_->submit_external(t, [line = std::move(line)](EventEngine& e) { e.emit_line(line); });
 }
 
 Monitor::~Monitor() {
@@ -164,7 +186,14 @@ void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) {
   if (telemetry_) telemetry_->on_audio(*block);
   if (signal_loss_)
     signal_loss_->on_media(block->media_time_s(), block->samples() / static_cast<double>(std::max(1, block->sample_rate())));
+  std::vector<nlohmann::json> report_lines;
+  if (loudness_log_) {
+    const double wall_s =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    report_lines = loudness_log_->feed(*block, wall_s);
+  }
   dispatcher_->audio(std::move(block));
+  for (auto& line : report_lines) emit_report_line(std::move(line));
 }
 void Monitor::on_transport(bool decoding) {
   if (transport_) transport_->pump(decoding);
@@ -206,6 +235,7 @@ void Monitor::on_decode_switch(double media_time_s, nlohmann::json details) {
 void Monitor::on_discontinuity(double media_time_s) {
   spdlog::warn("timestamp discontinuity at media time {} s", human_number(media_time_s));
   dispatcher_->discontinuity(media_time_s);
+  if (loudness_log_) loudness_log_->discontinuity();
 }
 
 std::string Monitor::run() {
@@ -215,6 +245,8 @@ std::string Monitor::run() {
   double end_s = source_.end_media_time_s();
   if (signal_loss_) end_s = signal_loss_->stop(end_s);
   if (transport_) transport_->finish(end_s);
+  if (loudness_log_)
+    if (auto line = loudness_log_->finish()) emit_report_line(std::move(*line));
   dispatcher_->finish(end_s);
   auto& st = source_.stats();
 

@@ -15,6 +15,10 @@ namespace avmon {
 
 class Telemetry;
 class SignalLossWatch;
+namespace reports {
+class LoudnessSegmenter;
+class LiveReports;
+}
 class TransportEvents;
 
 // A stream name from an input URL: a file's base name, or the URL without
@@ -45,6 +49,8 @@ class Monitor final : public SourceConsumer {
   bool abandoned_detectors() const { return dispatcher_->abandoned(); }
   // Optional: feeds the HTTP status/metrics (frames, levels, pipeline figures).
   void set_telemetry(Telemetry* telemetry);
+  // Optional (reports.enabled): receives the loudness log's one-second points.
+  void set_reports(reports::LiveReports* live);
 
  private:
   const Config& cfg_;
@@ -54,6 +60,7 @@ class Monitor final : public SourceConsumer {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<SignalLossWatch> signal_loss_;  // live inputs only; after dispatcher_ (uses it)
   std::unique_ptr<TransportEvents> transport_;    // MPEG-TS analysis (src/transport); after dispatcher_
+  std::unique_ptr<reports::LoudnessSegmenter> loudness_log_;  // reports.enabled: report.loudness lines
   StreamInfo info_;
   bool configured_ = false;
   Telemetry* telemetry_ = nullptr;
@@ -61,6 +68,7 @@ class Monitor final : public SourceConsumer {
   // decode.mode and the detectors it gives fewer pictures than they need.
   nlohmann::json starved_ = nlohmann::json::array();
   nlohmann::json decode_figures() const;
+  void emit_report_line(nlohmann::json line);
 };
 
 }  // namespace avmon

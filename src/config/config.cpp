@@ -12,6 +12,7 @@
 
 #include "ancillary/expect.hpp"
 #include "ancillary/ts_watch_options.hpp"
+#include "reports/options.hpp"
 #include "util/numbers.hpp"
 
 namespace avmon {
@@ -161,6 +162,7 @@ struct Builder {
     else if (section == "expect") c.expect.set(key, v);
     else if (section == "scte35") c.scte35.set(key, v);
     else if (section == "subtitles") c.subtitles.set(key, v);
+    else if (section == "reports") reports::set_setting(key, v);
     else if (section == "input" && key == "url") c.input.url = str();
     else if (section == "input" && key == "realtime") c.input.realtime = std::get<bool>(v);
     else if (section == "input" && key == "open_timeout_s") c.input.open_timeout_s = dbl();
@@ -350,6 +352,9 @@ const std::vector<SectionSpec>& core_sections() {
        ancillary::scte35_options()},
       {"subtitles", "MPEG-TS inputs: DVB teletext and DVB subtitle PIDs of the selected service",
        ancillary::subtitles_options()},
+      {"reports", "compliance and availability reports: loudness per programme segment, availability per hour and "
+                  "day (docs/reports.md)",
+       reports::options()},
       {"pipeline", "decode and dispatch",
        {{"threads", OptionType::Int, std::int64_t{0}, 0.0, 256.0, "", "detector worker threads (0: one per core)", {}},
         {"queue_frames", OptionType::Int, std::int64_t{16}, 1.0, 10000.0, "frames",

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "http/reports_routes.hpp"
 #include "http/server.hpp"
 #include "util/text.hpp"
 
@@ -58,6 +59,8 @@ HttpAnswer route(std::string_view target, Telemetry& telemetry, HttpState* state
   if (path == "/status") return {200, "application/json", to_json_text(render_status(telemetry.snapshot())), true};
   if (path == "/healthz") return healthz(telemetry);
   if (path == "/readyz") return readyz(telemetry);
+  if (path.starts_with("/api/v1/reports/"))
+    return reports_route(path, path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view());
   if (path == "/" || path == "/index.html") return {200, "text/html; charset=utf-8", status_page_html(), true};
   if (path == "/thumbnail.jpg") {
     std::string jpeg = telemetry.live_jpeg();

@@ -37,7 +37,7 @@ TEST(Docs, TheReadmeSynopsisNamesEveryOptionOfEveryCommand) {
   auto begin = readme.find("```\navmon run");
   ASSERT_NE(begin, std::string::npos) << "no synopsis block in README.md";
   std::string synopsis = readme.substr(begin, readme.find("```", begin + 3) - begin);
-  for (const char* sub : {"run", "demo", "check-config", "detectors", "healthcheck"}) {
+  for (const char* sub : {"run", "demo", "check-config", "detectors", "healthcheck", "report"}) {
     EXPECT_NE(synopsis.find(std::string("avmon ") + sub), std::string::npos) << sub;
     auto options = options_of(sub);
     EXPECT_FALSE(options.empty()) << sub;
