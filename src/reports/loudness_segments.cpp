@@ -29,7 +29,11 @@ nlohmann::json lufs_json(double v) {
 
 std::string channel_name(const AudioBlock& b, int c) {
   std::string n = b.channel_name(c);
-  return n.empty() ? std::string("c") + std::to_string(c) : n;
+  if (n.empty()) {
+    n = "c";
+    n += std::to_string(c);
+  }
+  return n;
 }
 
 // BS.1770 weights from the channel's name (as the loudness detector).

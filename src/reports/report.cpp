@@ -103,11 +103,11 @@ void ReportBuilder::add(const nlohmann::json& line) {
   } else if (kind == "defect.end") {
     auto it = open_.find(line.value("id", ""));
     if (it != open_.end()) {
-      d_.defects.push_back({it->second.type, it->second.severity, it->second.start_s, t});
+      d_.defects.push_back({it->second.type, it->second.severity, it->second.start_s, t, false});
       open_.erase(it);
     } else {
       // The file began after the defect did: its length says where.
-      d_.defects.push_back({line.value("type", ""), line.value("severity", ""), t - number_or(details, "duration_s", 0), t});
+      d_.defects.push_back({line.value("type", ""), line.value("severity", ""), t - number_or(details, "duration_s", 0), t, false});
     }
   } else if (kind == "stream.summary") {
     d_.end_s = std::max(d_.end_s, number_or(line, "duration_s", 0));

@@ -50,7 +50,7 @@ TEST(Reports, SegmentLoudnessAgreesWithFfmpegAndIsJudged) {
   const fs::path dir = scratch_dir("reports_loudness"), clip = dir / "steps.wav";
   ffmpeg({"-f", "lavfi", "-i",
           "anoisesrc=color=pink:amplitude=1:sample_rate=48000:seed=7:d=12,"
-          "volume='if(lt(t,4),0.0245,if(lt(t,8),0.055,0.11))':eval=frame,aformat=channel_layouts=stereo",
+          "volume='if(lt(t,4),0.17,if(lt(t,8),0.38,0.76))':eval=frame,aformat=channel_layouts=stereo",
           "-c:a", "pcm_s16le", clip.string()});
   const fs::path events = dir / "events.jsonl";
   RunResult r = run_avmon(clip.string(), events,

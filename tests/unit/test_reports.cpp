@@ -117,10 +117,10 @@ TEST(ReportsLoudness, AtscPresetJudgesTruePeakToo) {
 
 TEST(ReportsAvailability, CountsErroredSeverelyErroredAndUnavailableSeconds) {
   const std::vector<DefectSpan> defects = {
-      {"black", "critical", 10.2, 25.7},   // 16 SES in a row: unavailable
-      {"loudness", "minor", 40.5, 42.1},   // 3 ES
-      {"silence", "critical", 50.0, 53.0}, // 3 SES, too few to be unavailable
-      {"detector_lagging", "warning", 0, 60},  // the monitor's, not the programme's
+      {"black", "critical", 10.2, 25.7, false},   // 16 SES in a row: unavailable
+      {"loudness", "minor", 40.5, 42.1, false},   // 3 ES
+      {"silence", "critical", 50.0, 53.0, false}, // 3 SES, too few to be unavailable
+      {"detector_lagging", "warning", 0, 60, false},  // the monitor's, not the programme's
   };
   const auto rows = availability(defects, 0, 60, 3600, std::nullopt);
   ASSERT_EQ(rows.size(), 1u);
