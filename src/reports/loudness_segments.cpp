@@ -27,16 +27,10 @@ nlohmann::json lufs_json(double v) {
   return round2(v);
 }
 
-std::string channel_name(const AudioBlock& b, int c) {
-  std::string n = b.channel_name(c);
-  if (n.empty()) {
-    n = "c";
-    n += std::to_string(c);
-  }
-  return n;
-}
 
-// BS.1770 weights from the channel's name (as the loudness detector).
+
+// BS.1770 weights from the channel's name (as the loudness detector; an
+// unnamed channel counts as a front one).
 int ebur128_channel_for(const std::string& name) {
   if (name == "FL") return EBUR128_LEFT;
   if (name == "FR") return EBUR128_RIGHT;
@@ -124,7 +118,7 @@ void LoudnessSegmenter::setup(const AudioBlock& b) {
                                    EBUR128_MODE_M | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_HISTOGRAM);
   if (!st) throw std::runtime_error("reports: ebur128_init failed");
   for (int c = 0; c < channels; ++c)
-    ebur128_set_channel(st, static_cast<unsigned>(c), ebur128_channel_for(channel_name(b, c)));
+    ebur128_set_channel(st, static_cast<unsigned>(c), ebur128_channel_for(b.channel_name(c)));
   st_ = st;
   rate_ = rate;
   channels_ = channels;
