@@ -2,7 +2,7 @@
 """What decode.mode saves: avmon (every detector on) in full, economy and
 adaptive mode against ffmpeg's decode-only run of the same clip.
 
-  bench/decode_modes.py ratios [--avmon build/avmon] [--seconds 6] [--pairs 0]
+  bench/decode_modes.py ratios [--avmon build/avmon] [--seconds 6] [--pairs 0] [--steady 30]
       Instruction counts (valgrind callgrind; load-independent) of
       `ffmpeg -i CLIP -f null -`, of ffmpeg with economy's two switches
       (-skip_loop_filter all -skip_frame noref) and of avmon in each mode,
@@ -10,6 +10,12 @@ adaptive mode against ffmpeg's decode-only run of the same clip.
       against ffmpeg's decode-only. With --pairs N (N >= 5 for a report),
       also CPU and wall seconds: N rounds, each mode run right after an
       ffmpeg run (alternated pairs), median of the per-pair ratios.
+      With --steady LONG, the instruction ratios are of the work per second
+      of media: each command also runs on the first LONG seconds and the
+      ratio is (count on LONG - count on SECONDS) of avmon over the same
+      difference of ffmpeg, so that what a process does once (loading its
+      libraries, which costs ffmpeg more than avmon, opening, probing) drops
+      out. A monitor runs for days: this is the ratio that matters.
   bench/decode_modes.py delay [--avmon build/avmon] [--size 1920x1080]
       Adaptive mode's detection delay: a 25 fps clip (GOP 2 s) with black
       and held pictures starting at several offsets within a GOP; prints, per
@@ -45,43 +51,23 @@ def mode_env(mode):
     return env
 
 
-def rdtscp_stand_in():
-    """Debian 12's valgrind cannot decode RDTSCP, which libhwy (loaded by
-    libavcodec through libjxl) runs in a load-time initialiser: such a
-    process dies under valgrind, or loses threads and counts a fraction of
-    the work. A preloaded stand-in for that one timer function (never called
-    by what is measured) avoids it. Built once into the bench cache."""
-    libs = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    if "libhwy.so.1 " not in libs:
-        return None
-    so = bench.CACHE / "hwy-timer-shim.so"
-    if not so.exists():
-        bench.CACHE.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory() as d:
-            src, ver = pathlib.Path(d) / "shim.cpp", pathlib.Path(d) / "shim.map"
-            src.write_text("#include <cstdint>\nnamespace hwy::platform { std::uint64_t TimerResolution() "
-                           "{ return 1; } }\n")
-            ver.write_text("HWY_0 { global: *; };\n")  # the library's symbol version, so ours binds first
-            subprocess.run(["g++", "-std=c++17", "-O2", "-shared", "-fPIC", f"-Wl,--version-script={ver}",
-                            str(src), "-o", str(so) + ".tmp"], check=True)
-            os.replace(str(so) + ".tmp", so)
-    return so
+BENCH = pathlib.Path(__file__).resolve().parent
 
 
 def instructions(cmd, env=None):
-    env = dict(env if env is not None else os.environ)
-    shim = rdtscp_stand_in()
-    if shim:
-        env["LD_PRELOAD"] = f"{shim}:{env['LD_PRELOAD']}" if env.get("LD_PRELOAD") else str(shim)
+    """Instructions counted by callgrind over every thread of `cmd`, run
+    through bench/valgrind.sh (which works around Debian valgrind's missing
+    RDTSCP) and summed by bench/callgrind_total.sh (which refuses a run
+    valgrind could not finish)."""
     with tempfile.TemporaryDirectory() as d:
-        out = pathlib.Path(d) / "cg.out"
-        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
-        total = 0
-        for line in r.stderr.splitlines():
-            if "Collected" in line:
-                total += int(line.split()[-1])
-        return total
+        out, err = pathlib.Path(d) / "cg.out", pathlib.Path(d) / "cg.err"
+        with open(err, "w") as e:
+            subprocess.run([str(BENCH / "valgrind.sh"), "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
+                           env=env, stdout=subprocess.DEVNULL, stderr=e, check=True)
+        total = subprocess.run([str(BENCH / "callgrind_total.sh"), str(err)], capture_output=True, text=True)
+        if total.returncode != 0:
+            raise SystemExit(f"{' '.join(map(str, cmd))}: {total.stderr.strip()}")
+        return int(total.stdout)
 
 
 def cut(src, seconds):
@@ -114,8 +100,15 @@ def ratio_row(avmon, clip, pairs):
 def cmd_ratios(a):
     clip = cut(bench.make_clip(60), a.seconds)
     row, cpu = ratio_row(a.avmon, clip, a.pairs)
-    base = row["ffmpeg"]
     print(f"clip: {clip}")
+    if a.steady:
+        if a.steady <= a.seconds:
+            raise SystemExit("--steady must be longer than --seconds")
+        long_clip = cut(bench.make_clip(60), a.steady)
+        long_row, _ = ratio_row(a.avmon, long_clip, 0)
+        print(f"per second of media: counts on {long_clip.name} minus counts on {clip.name}")
+        row = {k: long_row[k] - row[k] for k in row}
+    base = row["ffmpeg"]
     print(f"instructions: ffmpeg decode-only {base:,}")
     print(f"  ffmpeg -skip_loop_filter all -skip_frame noref: x{row['ffmpeg_economy'] / base:.3f}")
     for m in MODES:
@@ -232,6 +225,8 @@ def main():
         p.add_argument("--avmon", default="build/avmon")
         p.add_argument("--seconds", type=int, default=6 if name == "ratios" else 2)
         p.add_argument("--pairs", type=int, default=0)
+        p.add_argument("--steady", type=int, default=0,
+                       help="ratios: seconds of a second, longer run; ratios of the difference (work per second)")
         p.add_argument("--only", default="", help="formats: only the rows whose name contains this")
         p.add_argument("--size", default="1920x1080", help="delay: picture size of the clips")
     a = ap.parse_args()
