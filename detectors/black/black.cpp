@@ -167,7 +167,8 @@ DetectorInfo describe_black() {
   // only sets how finely the onset is timed.
   d.pictures = PictureNeed::Reference;
   d.types = {"black"};
-  d.suppresses = {"freeze"};
+  // A black picture is also a still one (freeze) and not a card (slate): one incident, one alarm.
+  d.suppresses = {"freeze", "slate"};
   d.min_duration_s = 1.0;
   d.hold_off_s = 0.5;
   d.severity = "critical";

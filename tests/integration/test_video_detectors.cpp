@@ -155,6 +155,68 @@ TEST(VideoDetectors, SmpteBarsWithIdentInMpeg2) {
     EXPECT_TRUE(defects(all, type).empty()) << type << ": " << describe(defects(all, type));
 }
 
+// A clock standing in for a burnt-in one (no font needed): a box of digit
+// size whose pattern changes every half second.
+std::string stand_in_clock(const std::string& x, const std::string& y) {
+  return "drawbox=x=" + x + ":y=" + y + ":w=iw*0.12:h=ih*0.07:color=black:t=fill,"
+         "drawbox=x=" + x + "+iw*0.01:y=" + y + "+ih*0.01:w=iw*0.03:h=ih*0.05:color=white:t=fill:"
+         "enable='lt(mod(t,1),0.5)',"
+         "drawbox=x=" + x + "+iw*0.06:y=" + y + "+ih*0.01:w=iw*0.04:h=ih*0.05:color=white:t=fill:"
+         "enable='gte(mod(t,1),0.5)'";
+}
+
+// EBU bars as an ident goes to air: a caption box over 40 % x 50 % of the
+// picture (it hides two bars and parts of two more) with a running clock in it, and a
+// logo, spliced into real footage, H.264: one test pattern, exact to the
+// picture, and the still bars are neither a freeze, black nor a slate.
+TEST(VideoDetectors, ColourBarsUnderAnIdentWithAClockAreATestPattern) {
+  if (!have_footage()) GTEST_SKIP() << "opencv-doc footage not installed";
+  const fs::path dir = scratch_dir("bars_ident"), clip = dir / "bars.mp4";
+  ffmpeg({"-stream_loop", "1", "-i", kData + "tree.avi", "-f", "lavfi", "-i", "pal75bars=s=480x270:r=25", "-t", "12",
+          "-an", "-filter_complex",
+          "[0:v]fps=25,scale=480:270,setsar=1[base];"
+          "[1:v]drawbox=x=iw*0.3:y=ih*0.25:w=iw*0.4:h=ih*0.5:color=black:t=fill," +
+              stand_in_clock("iw*0.44", "ih*0.55") +
+              ",drawbox=x=iw*0.04:y=ih*0.05:w=iw*0.08:h=ih*0.1:color=white:t=fill[bars];"
+              "[base][bars]overlay=enable='between(t,3,8)'",
+          "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "50", "-pix_fmt", "yuv420p", clip.string()});
+  const fs::path events = clip.string() + ".jsonl";
+  ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
+  const auto all = read_events(events);
+  const auto bars = defects(all, "test_pattern");
+  expect_one(bars, 3.0, 8.04);
+  // Slots 3 and 4 (green, magenta) lie wholly under the black caption box.
+  EXPECT_EQ(bars[0].start_event["details"]["colours"], "WYCKKRBK");
+  for (const char* type : {"black", "freeze", "slate", "corruption"})
+    EXPECT_TRUE(defects(all, type).empty()) << type << ": " << describe(defects(all, type));
+}
+
+// A "we'll be right back" card with a running clock for 12 s, then programme,
+// then the surveillance camera's picture held for 12 s, H.264: the card is one slate from
+// its first picture (not a freeze), the held camera picture one freeze (not
+// a slate).
+TEST(VideoDetectors, AStillCardIsASlateAndAHeldCameraPictureAFreeze) {
+  if (!have_footage()) GTEST_SKIP() << "opencv-doc footage not installed";
+  const fs::path dir = scratch_dir("slate"), clip = dir / "slate.mp4";
+  ffmpeg({"-i", kData + "vtest.avi", "-f", "lavfi", "-i", "color=c=0x1a2a6c:s=480x270:r=25",
+          "-t", "36", "-an", "-filter_complex",
+          "[0:v]fps=25,scale=480:270,setsar=1,split[a][b];[a][b]freezeframes=first=500:last=799:replace=500[base];"
+          "[1:v]drawbox=x=iw*0.15:y=ih*0.4:w=iw*0.7:h=ih*0.12:color=white:t=fill,"
+          "drawbox=x=iw*0.3:y=ih*0.6:w=iw*0.4:h=ih*0.05:color=0xc0c0c0:t=fill," +
+              stand_in_clock("iw*0.8", "ih*0.06") + "[card];"
+              "[base][card]overlay=enable='between(t,2,14)'",
+          "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "50", "-pix_fmt", "yuv420p", clip.string()});
+  const fs::path events = clip.string() + ".jsonl";
+  ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
+  const auto all = read_events(events);
+  // Card pictures 2.00 .. 13.96 (overlay's between() is inclusive: 14.00 too).
+  expect_one(defects(all, "slate"), 2.0, 14.04);
+  // Pictures 500..799 show picture 500: 20.00 .. 31.96, the next new one at 32.00.
+  expect_one(defects(all, "freeze"), 20.0, 32.0);
+  for (const char* type : {"black", "test_pattern", "corruption"})
+    EXPECT_TRUE(defects(all, type).empty()) << type << ": " << describe(defects(all, type));
+}
+
 // Colourful synthetic programme (lavfi testsrc2 has colour gradients and bars
 // of its own, moving; cellular automata; a zooming fractal), MPEG-2 at a very
 // low quality: no defect of any video type.
@@ -167,7 +229,7 @@ TEST(VideoDetectors, ColourfulAndHeavilyCompressedProgrammeHasNoVideoDefect) {
     const fs::path events = clip.string() + ".jsonl";
     ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
     const auto all = read_events(events);
-    for (const char* type : {"black", "freeze", "corruption", "test_pattern"})
+    for (const char* type : {"black", "freeze", "corruption", "test_pattern", "slate"})
       EXPECT_TRUE(defects(all, type).empty()) << src << ": " << describe(defects(all, type));
   }
 }

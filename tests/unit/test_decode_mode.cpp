@@ -42,7 +42,7 @@ TEST(DecodeMode, EachModeStarvesTheDetectorsThatNeedMorePictures) {
   Config adaptive = with_env({"AVMON_DECODE__MODE=adaptive", "AVMON_DECODE__QUIET_S=4"}, r);
   EXPECT_EQ(adaptive.input.decode.quiet_s, 4.0);
   EXPECT_EQ(starved_names(adaptive), (std::vector<std::string>{"av_sync", "black", "captions", "corruption",
-                                                                "format", "freeze", "test_pattern"}));
+                                                                "format", "freeze", "slate", "test_pattern"}));
 }
 
 TEST(DecodeMode, AnUnknownModeIsAConfigurationError) {

@@ -177,7 +177,7 @@ TEST(Registry, VideoDetectorsDeclareThePicturesTheyNeed) {
       {"black", PictureNeed::Reference},  {"test_pattern", PictureNeed::Reference},
       {"format", PictureNeed::Reference}, {"freeze", PictureNeed::All},
       {"corruption", PictureNeed::All},   {"captions", PictureNeed::All},
-      {"av_sync", PictureNeed::All}};
+      {"av_sync", PictureNeed::All},      {"slate", PictureNeed::Reference}};
   for (const auto& [name, need] : want) {
     const DetectorInfo* d = r.find(name);
     ASSERT_NE(d, nullptr) << name;
@@ -185,7 +185,7 @@ TEST(Registry, VideoDetectorsDeclareThePicturesTheyNeed) {
   }
   // `avmon detectors` says it for every video detector.
   const std::string help = describe_detectors(r);
-  EXPECT_NE(help.find("reports: black; suppresses: freeze; pictures: reference"), std::string::npos) << help;
+  EXPECT_NE(help.find("reports: black; suppresses: freeze, slate; pictures: reference"), std::string::npos) << help;
   EXPECT_NE(help.find("reports: freeze; pictures: all"), std::string::npos) << help;
 }
 

@@ -144,7 +144,7 @@ TEST(BlackDetector, DescribesItself) {
   auto info = avmon::video::describe_black();
   EXPECT_EQ(info.name, "black");
   EXPECT_EQ(info.media, avmon::kVideo);
-  EXPECT_EQ(info.suppresses, std::vector<std::string>{"freeze"});
+  EXPECT_EQ(info.suppresses, (std::vector<std::string>{"freeze", "slate"}));
   EXPECT_GE(info.min_duration_s, 0.5);
   EXPECT_LE(info.min_duration_s, 1.0);
 }

@@ -1,0 +1,161 @@
+// Slate detector on synthetic sequences: still graphic cards (plain or
+// gradient background with text; a running clock, a small spinner or a
+// ticker on them) are slates from their first picture; a frozen camera-like
+// picture, black with a logo, moving flat-colour animation and a cut to
+// another card are not (or start again).
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "avmon/registry.hpp"
+#include "slate/slate.hpp"
+#include "support/media.hpp"
+
+namespace avmon::video {
+DetectorInfo describe_slate();
+DetectorInfo describe_test_pattern();
+DetectorInfo describe_black();
+}
+
+namespace {
+
+using avmon::test::CollectingSink;
+using avmon::test::make_video_frame;
+
+constexpr int kW = 960, kH = 540;
+constexpr double kDt = 0.04;
+
+std::unique_ptr<avmon::Detector> make() {
+  auto info = avmon::video::describe_slate();
+  return info.create(avmon::default_options(info.options));
+}
+
+cv::Mat card(const std::string& line, bool gradient = false) {
+  cv::Mat img(kH, kW, CV_8UC3, cv::Scalar(110, 40, 20));
+  if (gradient)
+    for (int y = 0; y < kH; ++y) img.row(y).setTo(cv::Scalar(40 + y * 120 / kH, 40, 160 - y * 120 / kH));
+  cv::putText(img, line, {kW / 10, kH / 2}, cv::FONT_HERSHEY_DUPLEX, 2.0, cv::Scalar(255, 255, 255), 3);
+  cv::putText(img, "avmon one", {kW / 3, kH * 2 / 3}, cv::FONT_HERSHEY_SIMPLEX, 1.2, cv::Scalar(220, 220, 220), 2);
+  return img;
+}
+
+// A textured picture like a camera's (what a frozen programme shows).
+cv::Mat camera_picture() {
+  cv::Mat img(kH, kW, CV_8UC3);
+  cv::RNG rng(5);
+  rng.fill(img, cv::RNG::UNIFORM, 0, 255);
+  cv::GaussianBlur(img, img, cv::Size(0, 0), 2.0);
+  cv::normalize(img, img, 10, 240, cv::NORM_MINMAX);
+  return img;
+}
+
+void clock(cv::Mat& img, int second) {
+  cv::rectangle(img, cv::Rect(kW * 7 / 10, kH / 20, kW / 4, kH / 12), cv::Scalar(0, 0, 0), cv::FILLED);
+  cv::putText(img, "10:00:" + std::to_string(10 + second), {kW * 7 / 10 + 8, kH / 20 + kH / 15},
+              cv::FONT_HERSHEY_SIMPLEX, 1.2, cv::Scalar(255, 255, 255), 2);
+}
+
+// Feeds `n` pictures from `picture(i)` starting at t0; returns the sink.
+template <class Fn>
+void run(avmon::Detector& d, CollectingSink& sink, double t0, int n, Fn&& picture, std::uint64_t& index) {
+  for (int i = 0; i < n; ++i, ++index) d.on_video(*make_video_frame(picture(i), t0 + i * kDt, index), sink);
+}
+
+TEST(SlateDetector, AStillCardIsASlateFromItsFirstPicture) {
+  auto d = make();
+  CollectingSink sink;
+  std::uint64_t index = 0;
+  const cv::Mat c = card("WE'LL BE RIGHT BACK");
+  run(*d, sink, 2.0, 50, [&](int) { return c; }, index);
+  EXPECT_TRUE(sink.active("slate"));
+  EXPECT_DOUBLE_EQ(sink.first_active_time("slate"), 2.0);
+  // Not reported before the hold has lasted a second (programme holds
+  // pictures for fractions of one).
+  for (const auto& o : sink.seen) {
+    if (o.media_time_s < 2.0 + 0.96) {
+      EXPECT_FALSE(o.active) << o.media_time_s;
+    }
+  }
+  EXPECT_GT(sink.seen.back().details["flat_fraction"].get<double>(), 0.7);
+}
+
+TEST(SlateDetector, AClockSpinnerOrTickerOnTheCardKeepsItASlate) {
+  const cv::Mat base = card("TECHNICAL FAULT", true);
+  auto d = make();
+  CollectingSink sink;
+  std::uint64_t index = 0;
+  run(*d, sink, 0.0, 100, [&](int i) {
+    cv::Mat m = base.clone();
+    clock(m, i / 25);
+    // A spinner of 24x24 pixels going round, and a ticker crawling.
+    cv::Point c(kW / 2 + static_cast<int>(40 * std::cos(i * 0.3)), kH * 3 / 4 + static_cast<int>(40 * std::sin(i * 0.3)));
+    cv::rectangle(m, cv::Rect(c.x, c.y, 24, 24), cv::Scalar(255, 255, 255), cv::FILLED);
+    cv::putText(m, "results at ten - stay with us", {kW - i * 8, kH - 20}, cv::FONT_HERSHEY_SIMPLEX, 1.0,
+                cv::Scalar(255, 255, 255), 2);
+    return m;
+  }, index);
+  EXPECT_TRUE(sink.active("slate"));
+  EXPECT_DOUBLE_EQ(sink.first_active_time("slate"), 0.0);
+}
+
+TEST(SlateDetector, AFrozenCameraPictureIsNotASlate) {
+  auto d = make();
+  CollectingSink sink;
+  std::uint64_t index = 0;
+  const cv::Mat p = camera_picture();
+  run(*d, sink, 0.0, 75, [&](int) { return p; }, index);
+  EXPECT_EQ(sink.first_active_time("slate"), -1);
+}
+
+TEST(SlateDetector, BlackWithALogoIsNotASlate) {
+  auto d = make();
+  CollectingSink sink;
+  std::uint64_t index = 0;
+  cv::Mat black(kH, kW, CV_8UC3, cv::Scalar(0, 0, 0));
+  cv::rectangle(black, cv::Rect(kW * 85 / 100, kH / 20, kW / 10, kH / 12), cv::Scalar(255, 255, 255), cv::FILLED);
+  run(*d, sink, 0.0, 75, [&](int) { return black; }, index);
+  EXPECT_EQ(sink.first_active_time("slate"), -1);
+}
+
+TEST(SlateDetector, MovingFlatColourAnimationIsNotASlate) {
+  auto d = make();
+  CollectingSink sink;
+  std::uint64_t index = 0;
+  run(*d, sink, 0.0, 75, [&](int i) {
+    cv::Mat m(kH, kW, CV_8UC3, cv::Scalar(190, 110, 40));
+    cv::rectangle(m, cv::Rect(i * 12 % kW, kH / 5, 200, 300), cv::Scalar(0, 220, 220), cv::FILLED);
+    cv::rectangle(m, cv::Rect(kW - i * 9 % kW, kH / 2, 240, 160), cv::Scalar(0, 0, 220), cv::FILLED);
+    cv::circle(m, {kW / 2, (i * 7) % kH}, 90, cv::Scalar(0, 200, 0), cv::FILLED);
+    return m;
+  }, index);
+  EXPECT_EQ(sink.first_active_time("slate"), -1);
+}
+
+// A cut from one card to another starts a new hold: its slate is dated from
+// the cut (the engine sees one condition going on, from the first card).
+TEST(SlateDetector, ACutToAnotherCardStartsANewHold) {
+  auto d = make();
+  CollectingSink sink;
+  std::uint64_t index = 0;
+  const cv::Mat a = card("WE'LL BE RIGHT BACK"), b = card("NEXT: THE NEWS", true);
+  run(*d, sink, 0.0, 50, [&](int) { return a; }, index);
+  run(*d, sink, 2.0, 50, [&](int) { return b; }, index);
+  EXPECT_TRUE(sink.active("slate"));
+  ASSERT_TRUE(sink.seen.back().since_s.has_value());
+  EXPECT_DOUBLE_EQ(*sink.seen.back().since_s, 2.0);
+}
+
+// One alarm per incident: a slate is not also a freeze; bars and black are
+// not also a slate.
+TEST(SlateDetector, SuppressionsAndDefaults) {
+  const auto slate = avmon::video::describe_slate();
+  EXPECT_EQ(slate.suppresses, (std::vector<std::string>{"freeze"}));
+  EXPECT_EQ(slate.min_duration_s, 10.0);
+  EXPECT_EQ(slate.pictures, avmon::PictureNeed::Reference);
+  const auto tp = avmon::video::describe_test_pattern().suppresses;
+  EXPECT_NE(std::find(tp.begin(), tp.end(), "slate"), tp.end());
+  const auto black = avmon::video::describe_black().suppresses;
+  EXPECT_NE(std::find(black.begin(), black.end(), "slate"), black.end());
+}
+
+}  // namespace
