@@ -12,6 +12,7 @@
 #include "reports/live.hpp"
 #include "reports/options.hpp"
 #include "reports/loudness_segments.hpp"
+#include "evidence/recorder.hpp"
 #include "util/numbers.hpp"
 #include "transport/events.hpp"
 #include "util/time.hpp"
@@ -44,7 +45,10 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
   // the same on every run, ids included.
   std::uint64_t nonce = 0;
   if (source.live()) nonce = std::random_device{}() | (static_cast<std::uint64_t>(std::random_device{}()) << 32);
-  engine_ = std::make_unique<EventEngine>(stream_, sink, nonce);
+  if (cfg.evidence.has("dir") && !cfg.evidence.get_string("dir").empty())
+    evidence_ = std::make_unique<evidence::Recorder>(evidence::Settings::from(cfg.evidence), sink, stream_,
+                                                     source.live());
+  engine_ = std::make_unique<EventEngine>(stream_, evidence_ ? static_cast<EventSink&>(*evidence_) : sink, nonce);
 
   std::vector<DetectorSlot> slots;
   for (const auto& d : cfg.detectors) {
@@ -80,6 +84,10 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
       cfg.pipeline.threads, cfg.pipeline.queue_frames, limits);
   if (source.live()) signal_loss_ = std::make_unique<SignalLossWatch>(cfg.input, source, *dispatcher_);
   if (transport.analyzer) transport_ = std::make_unique<TransportEvents>(cfg, transport, *dispatcher_, source.live());
+  if (evidence_)
+    evidence_->set_emitter([this](nlohmann::json line) {
+      dispatcher_->with_engine([&](EventEngine& e) { e.emit_line(std::move(line)); });
+    });
   if (reports::settings().get_bool("enabled")) {
     reports::SegmenterOptions o;
     o.segment_s = reports::settings().get_double("segment_s");
@@ -101,6 +109,7 @@ void Monitor::emit_report_line(nlohmann::json line) {
 }
 
 Monitor::~Monitor() {
+  if (evidence_) evidence_->stop();  // its writer emits through the dispatcher
   if (telemetry_) telemetry_->set_probe({});  // the probe reads this monitor's parts
   // A detector still in a call when the input ended may never return: its
   // dispatcher (and the detector) must outlive it, so they are left to the
@@ -170,6 +179,7 @@ void Monitor::on_stream_info(const StreamInfo& info, bool changed) {
     dispatcher_->with_engine([&](EventEngine& e) { e.emit_line(j); });
   }
   dispatcher_->configure(info_);
+  if (evidence_) evidence_->on_stream_info(info_);
   configured_ = true;
   if (telemetry_) telemetry_->set_format(info_);
 }
@@ -194,6 +204,9 @@ void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) {
   }
   dispatcher_->audio(std::move(block));
   for (auto& line : report_lines) emit_report_line(std::move(line));
+}
+void Monitor::on_packet(const InputPacket& packet) {
+  if (evidence_) evidence_->on_packet(packet);
 }
 void Monitor::on_transport(bool decoding) {
   if (transport_) transport_->pump(decoding);
@@ -248,6 +261,7 @@ std::string Monitor::run() {
   if (loudness_log_)
     if (auto line = loudness_log_->finish()) emit_report_line(std::move(*line));
   dispatcher_->finish(end_s);
+  if (evidence_) evidence_->finish();
   auto& st = source_.stats();
 
   nlohmann::json s;
@@ -263,6 +277,7 @@ std::string Monitor::run() {
   s["discontinuities"] = st.discontinuities.load();
   if (info_.has_video) s["decode"] = decode_figures();
   if (signal_loss_) s["live"] = signal_loss_->summary();
+  if (evidence_) s["evidence"] = evidence_->summary();
   if (nlohmann::json input = source_.summary(); input.is_object()) s["details"] = std::move(input);
   if (transport_) {
     if (nlohmann::json t = transport_->summary(); t.is_object()) s["transport"] = std::move(t);

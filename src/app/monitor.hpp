@@ -18,6 +18,9 @@ class SignalLossWatch;
 namespace reports {
 class LoudnessSegmenter;
 class LiveReports;
+}  // namespace reports
+namespace evidence {
+class Recorder;
 }
 class TransportEvents;
 
@@ -40,6 +43,7 @@ class Monitor final : public SourceConsumer {
   void on_discontinuity(double media_time_s) override;
   void on_transport(bool decoding) override;
   void on_decode_switch(double media_time_s, nlohmann::json details) override;
+  void on_packet(const InputPacket& packet) override;
 
   Dispatcher& dispatcher() { return *dispatcher_; }
   // The stream.summary line written at the end of run() (null before).
@@ -56,6 +60,9 @@ class Monitor final : public SourceConsumer {
   const Config& cfg_;
   MediaSource& source_;
   std::string stream_;
+  // Evidence clips (evidence.dir): the engine's sink in front of the hub;
+  // outlives the engine and the dispatcher, which emit into it.
+  std::unique_ptr<evidence::Recorder> evidence_;
   std::unique_ptr<EventEngine> engine_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<SignalLossWatch> signal_loss_;  // live inputs only; after dispatcher_ (uses it)

@@ -13,6 +13,7 @@
 #include "ancillary/expect.hpp"
 #include "ancillary/ts_watch_options.hpp"
 #include "reports/options.hpp"
+#include "evidence/options.hpp"
 #include "util/numbers.hpp"
 
 namespace avmon {
@@ -163,6 +164,7 @@ struct Builder {
     else if (section == "scte35") c.scte35.set(key, v);
     else if (section == "subtitles") c.subtitles.set(key, v);
     else if (section == "reports") reports::set_setting(key, v);
+    else if (section == "evidence") c.evidence.set(key, v);
     else if (section == "input" && key == "url") c.input.url = str();
     else if (section == "input" && key == "realtime") c.input.realtime = std::get<bool>(v);
     else if (section == "input" && key == "open_timeout_s") c.input.open_timeout_s = dbl();
@@ -355,6 +357,10 @@ const std::vector<SectionSpec>& core_sections() {
       {"reports", "compliance and availability reports: loudness per programme segment, availability per hour and "
                   "day (docs/reports.md)",
        reports::options()},
+      {"evidence",
+       "clips of the compressed input around each alarm, with thumbnails at its raise and clear (docs/operations.md, "
+       "Evidence)",
+       evidence::options()},
       {"pipeline", "decode and dispatch",
        {{"threads", OptionType::Int, std::int64_t{0}, 0.0, 256.0, "", "detector worker threads (0: one per core)", {}},
         {"queue_frames", OptionType::Int, std::int64_t{16}, 1.0, 10000.0, "frames",
@@ -520,6 +526,9 @@ Config load_config(const std::string& path, DetectorRegistry& registry, char** e
     }
   }
 
+  if (const auto ev = evidence::Settings::from(c.evidence); ev.enabled() && ev.pre_s >= ev.buffer_s)
+    throw ConfigError("evidence.pre_s (" + human_number(ev.pre_s) + " s) must be less than evidence.buffer_s (" +
+                      human_number(ev.buffer_s) + " s): the buffer could never hold the pre-roll");
   for (const auto& d : registry.all()) {
     DetectorConfig dc;
     dc.info = &d;

@@ -100,6 +100,7 @@ struct Config {
   Options expect;                     // the expect: section (every key; unset ones at their defaults)
   Options scte35;                     // the scte35: section (transport extension scte35)
   Options subtitles;                  // the subtitles: section (transport extension subtitles)
+  Options evidence;                   // the evidence: section (src/evidence: clips around alarms)
   HttpConfig http;
   NotifiersConfig notifiers;
   std::vector<DetectorConfig> detectors;  // one per registered detector, by name

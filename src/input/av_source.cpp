@@ -149,6 +149,7 @@ std::optional<AvSource::OpenError> AvSource::try_open() {
     return OpenError{"cannot open " + display_url_ + ": " + av_error(err), permanent_open_error(err)};
   }
   stats_.input_open = true;
+  ++session_;
   pb_bytes_seen_ = 0;
   if (!unused.empty() && !warned_options_) spdlog::warn("input options not recognised by libavformat: {}", unused);
   warned_options_ = true;
@@ -298,6 +299,9 @@ std::string AvSource::read_session(SourceConsumer& consumer) {
       note_transport_timing(*pkt);
       const bool adaptive = cfg_.decode.mode == DecodeMode::Adaptive && video_dec_;
       if (adaptive) adaptive_packet(*pkt);
+      if (pkt->stream_index == video_index_ || pkt->stream_index == audio_index_)
+        consumer.on_packet({pkt.get(), fmt_->streams[pkt->stream_index], pkt->stream_index == video_index_, session_,
+                            anchor_raw_s_, anchor_media_s_});
       if (pkt->stream_index == video_index_) {
         ++stats_.video_packets;
         decode_video_packet(pkt.get(), consumer);

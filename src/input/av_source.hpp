@@ -219,6 +219,9 @@ class AvSource final : public MediaSource {
   std::atomic<double> duration_s_{0};  // the container's, set at each open
   std::uint64_t video_index_count_ = 0, audio_index_count_ = 0;
   double next_audio_s_ = -1;
+  // For InputPacket: sessions opened, and the latest frame's raw and media time.
+  std::uint64_t session_ = 0;
+  double anchor_raw_s_ = NAN, anchor_media_s_ = NAN;
 
   // --realtime pacing
   bool pacing_started_ = false;

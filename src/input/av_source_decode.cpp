@@ -102,8 +102,12 @@ void AvSource::deliver_video(AVFramePtr frame, SourceConsumer& consumer) {
   std::int64_t ts = frame->best_effort_timestamp;
   note_delivery(*frame);
   if (cfg_.decode.mode == DecodeMode::Adaptive) timeline_.allow_skips(video_index_);
-  double t = timeline_.map(video_index_, ts == AV_NOPTS_VALUE ? std::nan("") : ts * av_q2d(st->time_base),
-                           frame_duration_s_);
+  const double raw_s = ts == AV_NOPTS_VALUE ? std::nan("") : ts * av_q2d(st->time_base);
+  double t = timeline_.map(video_index_, raw_s, frame_duration_s_);
+  if (!std::isnan(raw_s)) {
+    anchor_raw_s_ = raw_s;
+    anchor_media_s_ = t;
+  }
   if (timeline_.take_discontinuity()) {
     ++stats_.discontinuities;
     consumer.on_discontinuity(t);
@@ -158,6 +162,11 @@ void AvSource::deliver_audio(AVFramePtr frame, SourceConsumer& consumer) {
   double raw = ts == AV_NOPTS_VALUE ? std::nan("") : ts * av_q2d(st->time_base);
   note_delivery(*frame);
   double t = timeline_.map(audio_index_, raw, block_s);
+  // Video anchors the packets' media time when there is video (its frames are placed by their own timestamps).
+  if (!std::isnan(raw) && !video_dec_) {
+    anchor_raw_s_ = raw;
+    anchor_media_s_ = t;
+  }
   if (timeline_.take_discontinuity()) {
     ++stats_.discontinuities;
     consumer.on_discontinuity(t);

@@ -17,12 +17,26 @@
 #include "transport/access.hpp"
 
 struct AVIOContext;
+struct AVPacket;
+struct AVStream;
 
 namespace avmon {
 
 // The input cannot be opened or is not media: exit status 3.
 struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+// A packet of a decoded stream as the demuxer gave it, before decoding
+// (evidence clips keep them by reference). Valid during the call only.
+struct InputPacket {
+  const AVPacket* packet = nullptr;
+  const AVStream* stream = nullptr;  // its codec parameters and time base
+  bool video = false;
+  std::uint64_t session = 0;         // another value: the input was opened again (new streams)
+  // The latest delivered frame's timestamp (stream seconds) and its media
+  // time; NaN before the first frame.
+  double anchor_raw_s = 0, anchor_media_s = 0;
 };
 
 class SourceConsumer {
@@ -41,6 +55,8 @@ class SourceConsumer {
   // decode.mode adaptive switched between keyframes only and every picture
   // at `media_time_s` (details: decoding, reason or quiet_s).
   virtual void on_decode_switch(double /*media_time_s*/, nlohmann::json /*details*/) {}
+  // Each packet of the decoded streams, before it is decoded.
+  virtual void on_packet(const InputPacket& /*packet*/) {}
 };
 
 struct SourceStats {
