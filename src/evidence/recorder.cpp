@@ -243,6 +243,9 @@ void Recorder::run(Job& job) {
       counters_.bytes += w.bytes;
     }
     if (!w.ok) {
+      // (Its clear thumbnail then names no clip.)
+      if (failed_clips_.size() > 1000) failed_clips_.clear();
+      failed_clips_.insert(a.id);
       failed(a.raise_s, 0, a.clip_path, w.error);
       return;
     }
@@ -290,14 +293,14 @@ void Recorder::run(Job& job) {
       failed(clear_s, 2, a.clear_jpg, t.error);
       return;
     }
+    nlohmann::json ev = {{"thumbnail_clear", a.clear_jpg}, {"thumbnail_clear_media_time", ms(t.media_start_s)}};
+    if (!failed_clips_.count(a.id)) ev["clip"] = a.clip_path;
     Result r;
     r.media_s = clear_s;
     r.id = a.id;
     r.order = 3;
     r.line = {{"kind", "evidence"}, {"id", a.id}, {"type", a.type}, {"detector", a.detector},
-              {"media_time", ms(clear_s)},
-              {"details", {{"evidence", {{"clip", a.clip_path}, {"thumbnail_clear", a.clear_jpg},
-                                         {"thumbnail_clear_media_time", ms(t.media_start_s)}}}}}};
+              {"media_time", ms(clear_s)}, {"details", {{"evidence", ev}}}};
     deliver(std::move(r));
   }
   retain(file_stem_ + "-" + a.id);

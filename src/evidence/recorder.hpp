@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -118,6 +119,7 @@ class Recorder final : public EventSink {
   std::deque<Job> queue_;
   bool stopping_ = false, abandon_ = false;
   std::thread worker_;
+  std::set<std::string> failed_clips_;  // worker only: ids whose clip could not be written
 
   mutable std::mutex results_mu_;
   std::vector<Result> held_;  // a file's lines, emitted at the end
