@@ -154,7 +154,7 @@ WriteResult write_thumbnail(const ClipMaterial& m, double at_s, const std::strin
       if (!done) {
         chosen = std::move(f);
         chosen_s = it->second;
-        done = chosen_s >= at_s - 1e-6;
+        done = chosen_s >= at_s - 1e-3;  // at_s is rounded to the millisecond
       }
     }
   };

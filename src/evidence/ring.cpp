@@ -9,7 +9,8 @@ namespace {
 // another stretch of the clock (a jump, a wrap): it waits for a frame of its
 // own stretch to be placed in media time.
 constexpr double kAnchorSpanS = 10.0;
-constexpr double kEpsS = 1e-6;
+// Event media times are rounded to the millisecond.
+constexpr double kEpsS = 1e-3;
 }  // namespace
 
 Track::Track(const AVStream& st, bool is_video) : par(avcodec_parameters_alloc()), time_base(st.time_base), video(is_video) {
