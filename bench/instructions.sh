@@ -15,7 +15,7 @@ clip=$cache/tree_1080p25_${seconds}s_cut.mp4
 [ -f "$clip" ] || ffmpeg -hide_banner -loglevel error -y -i "$src" -t "$seconds" -c copy "$clip"
 out=$(mktemp -d)
 names=$("$avmon" detectors | grep -v '^ ' | grep -v '^$' | cut -d' ' -f1)
-video="black freeze corruption test_pattern"
+video="black freeze corruption test_pattern flash"
 audio="silence channel_silent clipping phase_inversion tone loudness av_sync"
 count() { "$(dirname "$0")/callgrind_total.sh" "$1"; }
 run() {  # label, enabled detectors...
