@@ -30,6 +30,8 @@ constexpr int kChromaSamples = 4;
 // Change of the red measure that makes a red transition (the measure is 320
 // for a full red on an SDR display, 0 for anything not saturated red).
 constexpr float kRedMinChange = 20.f;
+// The frame bus's analysis width (pipeline/frames.hpp, not part of the SDK).
+constexpr int kAnalysisMaxWidth = 480;
 
 }  // namespace
 
@@ -109,6 +111,47 @@ void FlashAnalyser::cell_means(const cv::Mat& even) {
   }
 }
 
+// The same cells straight from an 8-bit luma plane, sampled: four rows of
+// each cell (one in every 2 x factor) and, of each, the 8 (factor 1) or 16
+// pixels in the middle of the cell. A flash is a large uniform change, which
+// an eighth of the pixels measures as well as all of them, at a tenth of the
+// cost of making the analysis luma (the box downscale of half the rows).
+void FlashAnalyser::plane_means(const unsigned char* plane, std::ptrdiff_t stride, int height, int factor) {
+  const int cell_px = kCell * factor;
+  const int width = factor == 1 ? kCell : 16;      // pixels read per row
+  const int x_in = (cell_px - width) / 2;          // their offset in the cell
+  const unsigned n = static_cast<unsigned>(4 * width);
+  const unsigned shift = factor == 1 ? 3 : 4;      // sum >> shift: quarter codes
+  for (int by = 0; by < bh_; ++by) {
+    const unsigned char* rows[4];
+    for (int k = 0; k < 4; ++k)
+      rows[k] = plane + static_cast<std::ptrdiff_t>(std::min(height - 1, by * cell_px + (2 * k + 1) * cell_px / 8)) * stride;
+    float* out = luminance_.data() + static_cast<size_t>(by) * static_cast<size_t>(bw_);
+    float* code = code_.data() + static_cast<size_t>(by) * static_cast<size_t>(bw_);
+    for (int bx = 0; bx < bw_; ++bx) {
+      const int x = bx * cell_px + x_in;
+      unsigned sum = 0;
+#if defined(__SSE2__)
+      const __m128i zero = _mm_setzero_si128();
+      __m128i acc = zero;
+      if (width == 16) {
+        for (int k = 0; k < 4; ++k)
+          acc = _mm_add_epi32(acc, _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[k] + x)), zero));
+      } else {
+        for (int k = 0; k < 4; ++k)
+          acc = _mm_add_epi32(acc, _mm_sad_epu8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[k] + x)), zero));
+      }
+      sum = static_cast<unsigned>(_mm_cvtsi128_si32(acc)) + static_cast<unsigned>(_mm_extract_epi16(acc, 4));
+#else
+      for (int k = 0; k < 4; ++k)
+        for (int i = 0; i < width; ++i) sum += rows[k][x + i];
+#endif
+      out[bx] = lum_table_[std::min(1023u, sum >> shift)];
+      code[bx] = static_cast<float>(sum) / static_cast<float>(n);
+    }
+  }
+}
+
 namespace {
 
 // Reads the sum of kChromaSamples samples of one colour-difference component
@@ -130,7 +173,7 @@ unsigned chroma_sum(const unsigned char* row, const int* offsets, int shift) {
 // read of its chroma. A cell whose Cr is at or below neutral cannot be
 // saturated red (R' <= Y' means R is not the largest primary), so Cb is read,
 // and the colour converted, only for the reddish ones.
-void FlashAnalyser::cell_reds(const VideoFrame& frame) {
+void FlashAnalyser::cell_reds(const VideoFrame& frame, int factor) {
   if (red_seen_) std::fill(red_.begin(), red_.end(), 0.f);
   red_seen_before_ = red_seen_;
   red_seen_ = false;
@@ -143,7 +186,6 @@ void FlashAnalyser::cell_reds(const VideoFrame& frame) {
   const AVComponentDescriptor& cr = d->comp[2];
   const bool wide = cb.depth > 8;
   const int depth = cb.depth;
-  const int factor = std::max(1, frame.width() / std::max(1, frame.luma_even_rows().cols));
   // Neutral and scale of the read sums, in 8-bit codes.
   const float to8 = 1.f / static_cast<float>(kChromaSamples * (1 << (depth - 8)));
   const int cell_px = kCell * factor;
@@ -157,6 +199,7 @@ void FlashAnalyser::cell_reds(const VideoFrame& frame) {
       cb_off[static_cast<size_t>(bx * kChromaSamples + j)] = x * cb.step + cb.offset;
       cr_off[static_cast<size_t>(bx * kChromaSamples + j)] = x * cr.step + cr.offset;
     }
+  const unsigned neutral_sum = static_cast<unsigned>(kChromaSamples) * (128u << (depth - 8));
   const int chroma_rows = AV_CEIL_RSHIFT(frame.height(), d->log2_chroma_h);
   for (int by = 0; by < bh_; ++by) {
     const int cy = std::min(chroma_rows - 1, (by * cell_px + cell_px / 2) >> d->log2_chroma_h);
@@ -164,9 +207,10 @@ void FlashAnalyser::cell_reds(const VideoFrame& frame) {
     const unsigned char* cr_row = av->data[cr.plane] + static_cast<std::ptrdiff_t>(cy) * av->linesize[cr.plane];
     for (int bx = 0; bx < bw_; ++bx) {
       const size_t k = static_cast<size_t>(bx * kChromaSamples);
-      const float crv = static_cast<float>(wide ? chroma_sum<std::uint16_t>(cr_row, &cr_off[k], cr.shift)
-                                                : chroma_sum<std::uint8_t>(cr_row, &cr_off[k], cr.shift)) * to8;
-      if (crv <= 128.f) continue;
+      const unsigned cr_sum = wide ? chroma_sum<std::uint16_t>(cr_row, &cr_off[k], cr.shift)
+                                   : chroma_sum<std::uint8_t>(cr_row, &cr_off[k], cr.shift);
+      if (cr_sum <= neutral_sum) continue;
+      const float crv = static_cast<float>(cr_sum) * to8;
       const float cbv = static_cast<float>(wide ? chroma_sum<std::uint16_t>(cb_row, &cb_off[k], cb.shift)
                                                 : chroma_sum<std::uint8_t>(cb_row, &cb_off[k], cb.shift)) * to8;
       const size_t i = static_cast<size_t>(by * bw_ + bx);
@@ -183,10 +227,10 @@ void FlashAnalyser::cell_reds(const VideoFrame& frame) {
 // change spread over several pictures is one transition, dated to the
 // picture where it has become large enough. The picture makes a transition
 // when the cells that made one in that direction since the picture's last
-// transition (and within the last second) cover min_area_fraction.
+// transition, within the last `span` pictures, cover min_area_fraction.
 PictureTransition FlashAnalyser::step(std::vector<CellTrack>& cells, const std::vector<float>& values,
                                       float min_change, float max_dark, int& dir, std::int32_t& last,
-                                      int frames_per_s) {
+                                      int span) {
   const std::int32_t n = count_;
   int up = 0, down = 0;
   double up_change = 0, down_change = 0;
@@ -207,7 +251,7 @@ PictureTransition FlashAnalyser::step(std::vector<CellTrack>& cells, const std::
       if (c.dir >= 0) c.hi = std::max(c.hi, v);
       if (c.dir <= 0) c.lo = std::min(c.lo, v);
     }
-    if (c.when > last && n - c.when < frames_per_s) {
+    if (c.when > last && n - c.when < span) {
       if (c.dir > 0) {
         ++up;
         up_change += c.swing;
@@ -235,14 +279,28 @@ PictureTransition FlashAnalyser::step(std::vector<CellTrack>& cells, const std::
   return t;
 }
 
-FlashVerdict FlashAnalyser::analyse(const VideoFrame& frame, int frames_per_s) {
+FlashVerdict FlashAnalyser::analyse(const VideoFrame& frame, int span) {
   FlashVerdict v;
-  const cv::Mat& even = frame.luma_even_rows();
-  if (even.empty() || even.type() != CV_8UC1 || even.cols < kCell || even.rows < kCellRows) return v;
-  if (even.cols / kCell != bw_ || even.rows / kCellRows != bh_) layout(even.cols, even.rows);
+  // The cells of the analysis size (VideoFrame::luma()): the coded size
+  // divided by the smallest whole factor that brings the width to 480 or less.
+  const int factor = std::max(1, (frame.width() + kAnalysisMaxWidth - 1) / kAnalysisMaxWidth);
+  const int cols = frame.width() / factor, even_rows = (frame.height() / factor + 1) / 2;
+  if (cols < kCell || even_rows < kCellRows) return v;
+  if (cols / kCell != bw_ || even_rows / kCellRows != bh_) layout(cols, even_rows);
   set_model(frame);
-  cell_means(even);
-  if (p_.red) cell_reds(frame);
+  const AVFrame* av = frame.av_frame();
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.pixel_format()));
+  if (av && d && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM)) &&
+      d->comp[0].plane == 0 && d->comp[0].depth == 8 && d->comp[0].step == 1 && d->comp[0].shift == 0 &&
+      d->comp[0].offset == 0 && av->data[0] && av->linesize[0] > 0) {
+    plane_means(av->data[0], av->linesize[0], frame.height(), factor);
+  } else {
+    // Deeper or packed pictures: the shared analysis luma, converted once for every detector.
+    const cv::Mat& even = frame.luma_even_rows();
+    if (even.empty() || even.type() != CV_8UC1 || even.cols / kCell != bw_ || even.rows / kCellRows != bh_) return v;
+    cell_means(even);
+  }
+  if (p_.red) cell_reds(frame, factor);
   double sum = 0;
   for (float l : luminance_) sum += l;
   v.mean_cd_m2 = luminance_.empty() ? 0 : sum / static_cast<double>(luminance_.size());
@@ -256,13 +314,13 @@ FlashVerdict FlashAnalyser::analyse(const VideoFrame& frame, int frames_per_s) {
     }
   } else {
     v.general = step(general_cells_, luminance_, static_cast<float>(p_.min_change_cd_m2),
-                     static_cast<float>(p_.max_dark_cd_m2), general_dir_, general_last_, frames_per_s);
+                     static_cast<float>(p_.max_dark_cd_m2), general_dir_, general_last_, span);
     // A picture without red after one without red changes no red track: the
     // first one settled every track (a cell that had been red fell back
     // then), and the cells' count towards a picture transition only shrinks.
     if (p_.red && (red_seen_ || red_seen_before_))
       v.red = step(red_cells_, red_, kRedMinChange, std::numeric_limits<float>::infinity(), red_dir_, red_last_,
-                   frames_per_s);
+                   span);
   }
   ++count_;
   return v;

@@ -6,6 +6,7 @@
 // saturated red) are counted alike and separately.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <vector>
@@ -30,8 +31,8 @@ struct FlashParams {
 
 // Transitions of one kind (general or red) as a picture-level state machine
 // over cells: each cell follows its own extremes, the picture makes a
-// transition when cells covering min_area_fraction have made it since the
-// picture's last one.
+// transition when cells covering min_area_fraction have made it recently
+// (within a few pictures) and since the picture's last one.
 struct CellTrack {
   float lo = 0, hi = 0;           // extremes since the cell's last transition
   float swing = 0;                // size of its last transition
@@ -54,18 +55,18 @@ struct FlashVerdict {
 class FlashAnalyser {
  public:
   explicit FlashAnalyser(FlashParams p) : p_(p) {}
-  // `frames_per_s`: pictures in one second (a cell's transition counts towards
-  // a picture's for that long).
-  FlashVerdict analyse(const VideoFrame& frame, int frames_per_s);
+  // `span`: pictures for which a cell's transition counts towards the picture's.
+  FlashVerdict analyse(const VideoFrame& frame, int span);
   void reset();
 
  private:
   void layout(int cols, int rows);
   void set_model(const VideoFrame& frame);
   void cell_means(const cv::Mat& even_rows);
-  void cell_reds(const VideoFrame& frame);
+  void plane_means(const unsigned char* plane, std::ptrdiff_t stride, int height, int factor);
+  void cell_reds(const VideoFrame& frame, int factor);
   PictureTransition step(std::vector<CellTrack>& cells, const std::vector<float>& values, float min_change,
-                         float max_dark, int& dir, std::int32_t& last, int frames_per_s);
+                         float max_dark, int& dir, std::int32_t& last, int span);
 
   FlashParams p_;
   int bw_ = 0, bh_ = 0;            // cells across, down

@@ -13,6 +13,7 @@ namespace {
 // Float noise in media times (pts * time base) must not move a transition
 // across the window's edge.
 constexpr double kTimeEpsilon_s = 1e-6;
+constexpr double kGatherSpan_s = 0.08;
 
 FlashParams params_from(const Options& o) {
   FlashParams p;
@@ -82,8 +83,13 @@ void FlashDetector::close_episode(ObservationSink& out, double t_s) {
 void FlashDetector::on_video(const VideoFrame& frame, ObservationSink& out) {
   double duration_s = frame.duration_s();
   if (!(duration_s > 0)) duration_s = frame_rate_ > 0 ? 1.0 / frame_rate_ : 0.04;
-  const int frames_per_s = std::max(1, static_cast<int>(std::lround(1.0 / duration_s)));
-  const FlashVerdict v = analyser_.analyse(frame, frames_per_s);
+  // A picture transition gathers the cells that made theirs within the last
+  // 80 ms (2 pictures at 25/29.97, 4 at 50): the cells of one flashing area
+  // cross the threshold together or within a picture or two of each other
+  // (an uneven fade), while the programme's own changes, gathered over longer,
+  // would add up to area that is not flashing.
+  const int span = std::max(1, static_cast<int>(std::lround(kGatherSpan_s / duration_s)));
+  const FlashVerdict v = analyser_.analyse(frame, span);
   const double t = frame.media_time_s();
 
   bool exceeded = false;
