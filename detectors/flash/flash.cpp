@@ -20,8 +20,9 @@ namespace avmon::video {
 namespace {
 
 // Cells of 8x8 analysis pixels (32x32 of 1080p, ~1/2000 of the picture),
-// read from luma_even_rows(): 8 pixels by 4 rows. A flash over a quarter of
-// the screen is hundreds of cells; a cell's mean is the unit of area.
+// sampled from the luma plane (plane_means) or read from luma_even_rows()
+// (8 pixels by 4 rows). A flash over a quarter of the screen is hundreds of
+// cells; a cell's mean is the unit of area.
 constexpr int kCell = 8;
 constexpr int kCellRows = kCell / 2;
 // Colour is read at four points along the middle chroma row of a cell: red
