@@ -111,7 +111,7 @@ std::string loudness_svg(const Axis& a, const ReportData& r) {
     target = r.segments.front().value("target_lufs", -23.0);
     tol = r.segments.front().value("tolerance_lu", 1.0);
   }
-  std::string s = "<svg id=\"loudness\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + num(kLeft + kPlotW + 10) +
+  std::string s = "<svg id=\"loudness\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + num(kLeft + kPlotW + 40) +
                   " " + num(kTop + kPlotH + 24) + "\" role=\"img\" aria-label=\"loudness over time\">";
   s += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(y_of(target + tol)) + "\" width=\"" + num(kPlotW) + "\" height=\"" +
        num(y_of(target - tol) - y_of(target + tol)) + "\" class=\"band\"/>";
@@ -142,7 +142,7 @@ std::string timeline_svg(const Axis& a, const ReportData& r) {
   for (const auto& d : r.defects) types.insert(d.type);
   const double row_h = 18;
   const double h = row_h * static_cast<double>(std::max<size_t>(types.size(), 1));
-  std::string s = "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + num(kLeft + kPlotW + 10) +
+  std::string s = "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + num(kLeft + kPlotW + 40) +
                   " " + num(kTop + h + 24) + "\" role=\"img\" aria-label=\"defect timeline\">";
   s += time_ticks(a, kTop, kTop + h);
   double y = kTop;
