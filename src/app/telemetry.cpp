@@ -31,6 +31,11 @@ std::int64_t steady_ms() {
       .count();
 }
 
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 ebur128_state* st(void* p) { return static_cast<ebur128_state*>(p); }
 void destroy_loudness(void*& p) {
   auto* s = st(p);
@@ -89,7 +94,8 @@ std::string encode_jpeg(const cv::Mat& bgr, int quality) {
   return std::string(reinterpret_cast<const char*>(packet->data), static_cast<size_t>(packet->size));
 }
 
-Telemetry::Telemetry(std::string input, std::string stream) : input_(std::move(input)), stream_(std::move(stream)) {}
+Telemetry::Telemetry(std::string input, std::string stream)
+    : input_(std::move(input)), stream_(std::move(stream)), started_wall_ms_(wall_ms()) {}
 
 Telemetry::~Telemetry() {
   destroy_loudness(loudness_);
@@ -119,6 +125,7 @@ void Telemetry::set_input_up(bool up) { input_up_ = up; }
 
 void Telemetry::on_video(const std::shared_ptr<const VideoFrame>& frame) {
   last_media_ms_ = steady_ms();
+  latest_media_s_ = frame->media_time_s();
   input_up_ = true;
   bool keep = false;
   {
@@ -146,6 +153,7 @@ void Telemetry::set_detector_loudness(bool on) {
 
 void Telemetry::on_audio(const AudioBlock& block) {
   last_media_ms_ = steady_ms();
+  if (block.media_time_s() > latest_media_s_) latest_media_s_ = block.media_time_s();
   input_up_ = true;
   const int channels = block.channels(), samples = block.samples(), rate = block.sample_rate();
   if (channels <= 0 || samples <= 0 || rate <= 0) return;
@@ -216,6 +224,7 @@ void Telemetry::annotate(nlohmann::json& event) {
 
 void Telemetry::on_event(const nlohmann::json& event) {
   std::string kind = event.value("kind", "");
+  page_history_.on_event(event, wall_ms(), latest_media_s_, started_wall_ms_);
   std::lock_guard lk(mu_);
   if (kind == "defect.start") {
     active_[event.value("id", "")] = event;
@@ -291,6 +300,7 @@ TelemetrySnapshot Telemetry::snapshot() const {
       s.momentary_lufs = lufs(l, "momentary_lufs");
       s.short_term_lufs = lufs(l, "short_term_lufs");
       s.integrated_lufs = lufs(l, "integrated_lufs");
+      s.target_lufs = lufs(l, "target_lufs");
       break;
     }
   }

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "app/history.hpp"
 #include "avmon/frame.hpp"
 #include "notify/notifier.hpp"
 #include "util/lost_output.hpp"
@@ -67,6 +68,7 @@ struct TelemetrySnapshot {
   PipelineTelemetry pipeline;
   std::vector<ChannelLevel> channels;
   std::optional<double> momentary_lufs, short_term_lufs, integrated_lufs;
+  std::optional<double> target_lufs;  // the loudness detector's target, when it runs
   nlohmann::json active = nlohmann::json::array();  // defect.start lines still open
   nlohmann::json recent = nlohmann::json::array();  // latest events, newest last
   std::map<std::string, std::uint64_t> defects_total;  // started, by type
@@ -99,6 +101,10 @@ class Telemetry {
   void on_event(const nlohmann::json& event);
   void set_notifiers(std::vector<std::pair<std::string, std::shared_ptr<const NotifierCounters>>> n);
   void set_thumbnail_prefix(std::string prefix) { thumb_prefix_ = std::move(prefix); }
+  // Where evidence clips and their pictures are written (evidence.dir), served
+  // as /evidence/<file name>; empty: none. Set before the server starts.
+  void set_evidence_dir(std::string dir) { evidence_dir_ = std::move(dir); }
+  const std::string& evidence_dir() const { return evidence_dir_; }
 
   // --- read by the HTTP server (any thread) ---
   TelemetrySnapshot snapshot() const;
@@ -114,13 +120,20 @@ class Telemetry {
     return notifiers_;
   }
   double last_media_age_s() const;
+  // The last hour for the status page (defects fed by on_event; loudness and
+  // state sampled by the HTTP server once a second).
+  History& history() { return page_history_; }
 
  private:
   std::string input_, stream_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> input_up_{false};
   std::atomic<std::int64_t> last_media_ms_{-1};
+  std::atomic<double> latest_media_s_{0};  // newest media time seen, to date defect lines back
+  std::int64_t started_wall_ms_ = 0;
+  History page_history_;
   std::string thumb_prefix_;
+  std::string evidence_dir_;
 
   mutable std::mutex mu_;
   // Held while the probe runs, so that clearing it (Monitor's destructor)

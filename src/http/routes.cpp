@@ -1,7 +1,12 @@
 #include "http/routes.hpp"
 
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <chrono>
 
+#include "http/page_state.hpp"
 #include "http/reports_routes.hpp"
 #include "http/server.hpp"
 #include "util/text.hpp"
@@ -51,12 +56,79 @@ std::string exposition(Telemetry& telemetry, HttpState* state) {
   return state->exposition;
 }
 
+// The value of `name` in the query of `target` as a number; `fallback`
+// when absent or not a number.
+std::int64_t query_int(std::string_view target, std::string_view name, std::int64_t fallback) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return fallback;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    std::string_view pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      std::int64_t v = 0;
+      const char* first = pair.data() + name.size() + 1;
+      const auto [end, ec] = std::from_chars(first, pair.data() + pair.size(), v);
+      return ec == std::errc() && end == pair.data() + pair.size() ? v : fallback;
+    }
+  }
+  return fallback;
+}
+
+// The largest evidence file served (a clip is some 20 s of the input).
+constexpr std::uintmax_t kMaxEvidenceBytes = 512u << 20;
+
+// A file of evidence.dir by its (percent-encoded) name: clips and their
+// pictures only, nothing outside the directory.
+HttpAnswer evidence_file(std::string_view encoded, Telemetry& telemetry) {
+  const std::string& dir = telemetry.evidence_dir();
+  if (dir.empty()) return {404, "text/plain", "no evidence directory (evidence.dir)\n", true};
+  std::string name;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded[i] != '%') {
+      name.push_back(encoded[i]);
+      continue;
+    }
+    unsigned v = 0;
+    if (i + 2 >= encoded.size() || std::from_chars(encoded.data() + i + 1, encoded.data() + i + 3, v, 16).ptr !=
+                                       encoded.data() + i + 3)
+      return {400, "text/plain", "bad escape in the file name\n", true};
+    name.push_back(static_cast<char>(v));
+    i += 2;
+  }
+  if (name.empty() || name.front() == '.' || name.find_first_of(std::string("/\\\0", 3)) != std::string::npos)
+    return {404, "text/plain", "not found\n", true};
+  std::string type;
+  if (name.ends_with(".ts")) type = "video/mp2t";
+  else if (name.ends_with(".mkv")) type = "video/x-matroska";
+  else if (name.ends_with(".jpg")) type = "image/jpeg";
+  else return {404, "text/plain", "not found\n", true};
+  const std::filesystem::path file = std::filesystem::path(dir) / name;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(file, ec);
+  if (ec || bytes > kMaxEvidenceBytes) return {404, "text/plain", "not found\n", true};
+  std::ifstream in(file, std::ios::binary);
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return {404, "text/plain", "not found\n", true};
+  return {200, type, std::move(body), false};
+}
+
+HttpAnswer status(Telemetry& telemetry) {
+  const TelemetrySnapshot s = telemetry.snapshot();
+  nlohmann::json j = render_status(s);
+  j["state"] = page_state_json(s, telemetry.history(), wall_clock_ms());
+  return {200, "application/json", to_json_text(j), true};
+}
+
 }  // namespace
 
 HttpAnswer route(std::string_view target, Telemetry& telemetry, HttpState* state) {
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", exposition(telemetry, state), true};
-  if (path == "/status") return {200, "application/json", to_json_text(render_status(telemetry.snapshot())), true};
+  if (path == "/status") return status(telemetry);
+  if (path == "/api/v1/history")
+    return {200, "application/json",
+            to_json_text(telemetry.history().render(query_int(target, "since", 0), wall_clock_ms())), true};
   if (path == "/healthz") return healthz(telemetry);
   if (path == "/readyz") return readyz(telemetry);
   if (path.starts_with("/api/v1/reports/"))
@@ -73,6 +145,8 @@ HttpAnswer route(std::string_view target, Telemetry& telemetry, HttpState* state
     if (jpeg.empty()) return {404, "text/plain", "unknown thumbnail\n", true};
     return {200, "image/jpeg", std::move(jpeg), false};
   }
+  constexpr std::string_view evidence = "/evidence/";
+  if (path.starts_with(evidence)) return evidence_file(path.substr(evidence.size()), telemetry);
   return {404, "text/plain", "not found\n", true};
 }
 

@@ -20,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/page_state.hpp"
 #include "http/session.hpp"
 
 namespace avmon {
@@ -34,6 +35,8 @@ using tcp = asio::ip::tcp;
 constexpr int kServerNice = 5;
 // Pauses between failed accepts: doubled from the first to the last.
 constexpr std::chrono::milliseconds kFirstAcceptPause{50}, kLongestAcceptPause{1000};
+// The status page's history (loudness, state) is sampled this often.
+constexpr std::chrono::seconds kHistoryStep{1};
 
 // One descriptor held in reserve: when the process has no other, giving it
 // up lets the connection waiting in the backlog (a liveness probe, say) be
@@ -61,7 +64,7 @@ class SpareFd {
 
 class Server final : public HttpServer {
  public:
-  Server(const std::string& listen, Telemetry& telemetry) : state_(telemetry), acceptor_(ioc_), pause_(ioc_) {
+  Server(const std::string& listen, Telemetry& telemetry) : state_(telemetry), acceptor_(ioc_), pause_(ioc_), ticker_(ioc_) {
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) throw std::runtime_error("http listen address '" + listen + "': expected ADDR:PORT");
     std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
@@ -79,6 +82,7 @@ class Server final : public HttpServer {
     if (ec) throw std::runtime_error("http: cannot listen on " + listen + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
     accept();
+    tick();
     thread_ = std::thread([this] {
       // Linux: a thread's niceness is its own (0: this thread).
       errno = 0;
@@ -127,11 +131,20 @@ class Server final : public HttpServer {
     });
   }
 
+  void tick() {
+    sample_history(state_.telemetry);
+    ticker_.expires_after(kHistoryStep);
+    ticker_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) tick();
+    });
+  }
+
   HttpState state_;  // outlives the connections, whose handlers ioc_ holds
   SpareFd spare_;
   asio::io_context ioc_{1};
   tcp::acceptor acceptor_;
   asio::steady_timer pause_;
+  asio::steady_timer ticker_;
   std::chrono::milliseconds pause_ms_{0};
   unsigned short port_ = 0;
   std::thread thread_;

@@ -3,6 +3,7 @@
 //   /metrics  Prometheus text format     /healthz  liveness (not wedged)
 //   /readyz   media is arriving          /status   JSON
 //   /         the status page            /thumbnail.jpg, /thumbnails/<id>.jpg
+//   /api/v1/history  the page's last hour   /evidence/<file>  evidence clips and pictures
 #pragma once
 
 #include <memory>

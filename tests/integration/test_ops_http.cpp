@@ -197,8 +197,10 @@ TEST(OpsHttp, StatusPageShowsPictureMetersAndDefectsInChromium) {
   EXPECT_TRUE(std::regex_search(html, std::regex(R"(class="meter" data-channel="FL" data-peak="-?[0-9.]+")"))) << html;
   EXPECT_TRUE(std::regex_search(html, std::regex(R"(data-channel="FR")")));
   EXPECT_TRUE(std::regex_search(html, std::regex(R"(I: -[0-9]+\.[0-9] LUFS)"))) << html;
-  EXPECT_TRUE(std::regex_search(html, std::regex(R"(<li class="defect" data-type="black"[^>]*><img src="thumbnails/[0-9a-f]+\.jpg")")))
+  EXPECT_TRUE(std::regex_search(
+      html, std::regex(R"(<li class="alarm" data-id="[0-9a-f]+" data-type="black" data-severity="critical"[^>]*>[\s\S]*?<img [^>]*src="thumbnails/[0-9a-f]+\.jpg")")))
       << html;
+  EXPECT_NE(html.find("<div id=\"state\">ALARM</div>"), std::string::npos);
   EXPECT_TRUE(std::regex_search(html, std::regex(R"(data-kind="defect.start")")));
   EXPECT_NE(html.find("input: up"), std::string::npos);
 

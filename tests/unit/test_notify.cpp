@@ -463,7 +463,8 @@ TEST(OpsSurface, MetricsFollowPrometheusNamingFromASnapshot) {
   EXPECT_EQ(j["levels"]["loudness"]["momentary_lufs"], -23.0);
   EXPECT_EQ(j["notifiers"]["webhook"]["delivered"], 7);
   EXPECT_EQ(j["output_errors"]["events"]["events_lost"], 3);
-  for (const char* id : {"id=\"live\"", "id=\"meters\"", "id=\"defects\"", "id=\"timeline\"", "id=\"lufs-i\""})
+  for (const char* id : {"id=\"live\"", "id=\"meters\"", "id=\"alarms\"", "id=\"timeline\"", "id=\"lufs-i\"",
+                         "id=\"loudness-graph\"", "id=\"state\"", "id=\"no-signal\""})
     EXPECT_NE(status_page_html().find(id), std::string::npos) << id;
 }
 
