@@ -71,7 +71,7 @@ TEST(History, SinceGivesOnlyWhatChangedAndAnHourIsKept) {
   ASSERT_EQ(all["defects"].size(), 1u);
   EXPECT_EQ(all["defects"][0]["id"], "b");
   auto recent = h.render(now - 3000, now);
-  EXPECT_EQ(recent["loudness"]["points"].size(), 2u);
+  EXPECT_EQ(recent["loudness"]["points"].size(), 3u);  // after since: now - 2 s, now - 1 s, now
   EXPECT_EQ(recent["defects"].size(), 0u);  // b has not changed since
   EXPECT_EQ(recent["span_s"], 3600);
 }
