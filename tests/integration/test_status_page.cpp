@@ -79,7 +79,7 @@ TEST(StatusPage, StateAlarmListTimelineAndLoudnessGraphInChromium) {
   ASSERT_TRUE(browser.wait_for("document.getElementById('state').textContent === 'OK'", 20)) << avmon.err();
   EXPECT_EQ(browser.eval("document.title"), "OK · night.mp4 — avmon");
   EXPECT_EQ(browser.eval("document.getElementById('timeline').dataset.types"), "black");
-  EXPECT_EQ(browser.eval("document.querySelectorAll('#alarms li.alarm').length"), 0);
+  EXPECT_TRUE(browser.wait_for("document.querySelectorAll('#alarms li.alarm').length === 0", 2));
 
   // The history the graphs are drawn from: the defect with wall-clock onset
   // and end, and one loudness point a second.

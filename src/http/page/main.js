@@ -27,6 +27,8 @@ function render(s) {
   renderMeters(s);
   renderEvents(s);
   renderTransport(s.transport);
+  // Without the alarms API the list is the active defects: kept in step with the header.
+  if (alarms.api !== true) { alarms.list = s.active_defects.map((d) => alarms.fromDefect(d)); alarms.render(); }
   document.body.dataset.updated = String(Date.now());
 }
 
