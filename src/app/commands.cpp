@@ -93,6 +93,8 @@ Ops start_ops(const Config& cfg, NotifierHub& hub, const std::string& stream) {
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
   ops.telemetry->set_thumbnail_prefix(prefix);
   ops.telemetry->set_notifiers(hub.counters());
+  // The page links an alarm's clip and pictures; /evidence/ serves them from here only.
+  if (cfg.evidence.has("dir")) ops.telemetry->set_evidence_dir(cfg.evidence.get_string("dir"));
   hub.set_decorator([t = ops.telemetry.get()](nlohmann::json& e) {
     t->annotate(e);
     t->on_event(e);
