@@ -161,6 +161,11 @@ DetectorInfo describe_slate() {
   d.types = {"slate"};
   // A slate is a still picture: without this every slate would also be a freeze.
   d.suppresses = {"freeze"};
+  // Off unless asked for: while a held picture could still become a slate
+  // it suppresses freeze, so with slate on a frozen flat picture (animation,
+  // graphics) is reported only after min_duration_s, as a slate. A channel
+  // that airs cards turns it on knowing that.
+  d.enabled_by_default = false;
   d.min_duration_s = 10.0;
   d.hold_off_s = 1.0;
   d.severity = "major";

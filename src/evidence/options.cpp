@@ -18,7 +18,7 @@ const std::vector<OptionSpec>& options() {
       {"post_s", OptionType::Double, 10.0, 0.0, 3600.0, "s", "a clip ends this long after the alarm's onset", {}},
       {"max_clips", OptionType::Int, std::int64_t{100}, 1.0, 1e9, "",
        "clips kept in dir; beyond it the oldest clip and its thumbnails are deleted", {}},
-      {"max_bytes", OptionType::Int, std::int64_t{2} << 30, 1048576.0, 1e15, "bytes",
+      {"max_bytes", OptionType::Int, std::int64_t{2} << 30, 1048576.0, 1e12, "bytes",
        "bytes of clips and thumbnails kept in dir; beyond it the oldest are deleted", {}},
       {"types", OptionType::StringList, std::vector<std::string>{}, {}, {}, "",
        "defect types that get a clip (e.g. [black, freeze, signal_loss]); empty: every type", {}},

@@ -32,17 +32,17 @@ TEST(DecodeMode, EachModeStarvesTheDetectorsThatNeedMorePictures) {
 
   Config economy = with_env({"AVMON_DECODE__MODE=economy"}, r);
   EXPECT_EQ(economy.input.decode.mode, DecodeMode::Economy);
-  EXPECT_EQ(starved_names(economy), (std::vector<std::string>{"av_sync", "captions", "corruption", "freeze"}));
+  EXPECT_EQ(starved_names(economy), (std::vector<std::string>{"av_sync", "captions", "corruption", "flash", "freeze"}));
   // A disabled detector is not starved.
   Config no_freeze = with_env({"AVMON_DECODE__MODE=economy", "AVMON_DETECTORS__FREEZE__ENABLED=false"}, r);
-  EXPECT_EQ(starved_names(no_freeze), (std::vector<std::string>{"av_sync", "captions", "corruption"}));
+  EXPECT_EQ(starved_names(no_freeze), (std::vector<std::string>{"av_sync", "captions", "corruption", "flash"}));
 
   // Adaptive delivers keyframes while all is well: every video detector
   // that needs more is named.
   Config adaptive = with_env({"AVMON_DECODE__MODE=adaptive", "AVMON_DECODE__QUIET_S=4"}, r);
   EXPECT_EQ(adaptive.input.decode.quiet_s, 4.0);
-  EXPECT_EQ(starved_names(adaptive), (std::vector<std::string>{"av_sync", "black", "captions", "corruption",
-                                                                "format", "freeze", "slate", "test_pattern"}));
+  EXPECT_EQ(starved_names(adaptive), (std::vector<std::string>{"av_sync", "black", "captions", "corruption", "flash",
+                                                                "format", "freeze", "test_pattern"}));
 }
 
 TEST(DecodeMode, AnUnknownModeIsAConfigurationError) {

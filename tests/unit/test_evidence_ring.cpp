@@ -47,8 +47,10 @@ class RingTest : public ::testing::Test {
     in.stream = video_;
     in.video = true;
     in.session = 1;
-    in.anchor_raw_s = anchored ? 100.0 : NAN;
-    in.anchor_media_s = anchored ? 0.0 : NAN;
+    // As the read loop gives it: the mapping of the latest decoded picture
+    // (the ring places only packets within its span of that anchor).
+    in.anchor_raw_s = anchored ? t_s + 100.0 : NAN;
+    in.anchor_media_s = anchored ? t_s : NAN;
     ring.add(in, keep);
   }
 
