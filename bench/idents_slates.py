@@ -148,8 +148,10 @@ def make(name, args):
 
 def avmon_events(binary, clip):
     ev = clip.with_suffix(".jsonl")
+    # slate is off by default; it is what half of these clips measure.
+    env = dict(os.environ, AVMON_DETECTORS__SLATE__ENABLED="true")
     subprocess.run([binary, "run", "--input", str(clip), "--events", str(ev), "--log-level", "error"], check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, env=env)
     starts, found = {}, []
     for line in ev.read_text().splitlines():
         j = json.loads(line)

@@ -123,7 +123,7 @@ TEST_P(PictureCounts, EachModeDecodesWhatItSays) {
   EXPECT_EQ(economy.summary["decode"]["decoding"], "reference");
   // Detectors that need every picture are named; black is content with
   // reference pictures.
-  EXPECT_EQ(starved(economy.summary), (std::vector<std::string>{"av_sync", "captions", "corruption", "freeze"}));
+  EXPECT_EQ(starved(economy.summary), (std::vector<std::string>{"av_sync", "captions", "corruption", "flash", "freeze"}));
 
   Analysis adaptive = analyse(clip, mode_config(dir, "adaptive"), "adaptive");
   EXPECT_EQ(adaptive.summary["frames"]["video"], types['I']);
