@@ -12,6 +12,7 @@
 #include "reports/live.hpp"
 #include "reports/options.hpp"
 #include "reports/loudness_segments.hpp"
+#include "reports/taps.hpp"
 #include "evidence/recorder.hpp"
 #include "util/numbers.hpp"
 #include "transport/events.hpp"
@@ -89,11 +90,9 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
       dispatcher_->with_engine([&](EventEngine& e) { e.emit_line(std::move(line)); });
     });
   if (reports::settings().get_bool("enabled")) {
-    reports::SegmenterOptions o;
-    o.segment_s = reports::settings().get_double("segment_s");
-    o.wall_aligned = source.live();
-    o.preset = reports::report_preset(cfg);
-    loudness_log_ = std::make_unique<reports::LoudnessSegmenter>(o);
+    loudness_log_ = std::make_unique<reports::LoudnessSegmenter>(reports::segmenter_options(cfg, source.live()));
+    if (transport_ && reports::segments_on_splices())
+      transport_->on_line = [log = loudness_log_.get()](const nlohmann::json& line) { reports::feed_cue(line, *log); };
   }
 }
 
@@ -207,6 +206,7 @@ void Monitor::on_audio(std::shared_ptr<const AudioBlock> block) {
 }
 void Monitor::on_packet(const InputPacket& packet) {
   if (evidence_) evidence_->on_packet(packet);
+  if (loudness_log_ && !packet.video) reports::feed_dialnorm(packet, *loudness_log_);
 }
 void Monitor::on_transport(bool decoding) {
   if (transport_) transport_->pump(decoding);

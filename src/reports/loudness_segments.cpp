@@ -92,6 +92,10 @@ struct LoudnessSegmenter::Segment {
   double second_momentary = -HUGE_VAL;  // highest momentary in the second in progress
   nlohmann::json series_st = nlohmann::json::array(), series_m = nlohmann::json::array();
   double series_start_s = 0;            // start of the first second of the series
+  std::map<int, int> dialnorm_steps;    // 100 ms steps of audio declaring each dialnorm (dB)
+  std::string start_reason;
+  std::optional<std::uint32_t> splice_event_id;
+  bool in_break = false;
 };
 
 LoudnessSegmenter::LoudnessSegmenter(SegmenterOptions o) : o_(std::move(o)) {
@@ -190,8 +194,12 @@ void LoudnessSegmenter::step_done(double end_s, double wall_s, std::vector<nlohm
     seg_index_ = o_.wall_aligned ? static_cast<long long>(std::floor(wall_s / o_.segment_s))
                                  : static_cast<long long>(std::floor((end_s - kStepS / 2) / o_.segment_s));
     if (o_.wall_aligned) seg_->start_wall_s = wall_s - kStepS;
+    seg_->start_reason = next_reason_;
+    seg_->splice_event_id = next_event_id_;
+    seg_->in_break = in_break_;
   }
   Segment& s = *seg_;
+  if (dialnorm_db_) ++s.dialnorm_steps[*dialnorm_db_];
   double step_lufs = -HUGE_VAL;
   ebur128_loudness_window(st, 100, &step_lufs);
   ring_[static_cast<size_t>(ring_pos_)] = to_energy(step_lufs);
@@ -230,9 +238,52 @@ void LoudnessSegmenter::step_done(double end_s, double wall_s, std::vector<nlohm
     }
     s.second_momentary = -HUGE_VAL;
   }
+  // A splice point ends the segment at the step boundary nearest to it (a
+  // late cue's: at once).
+  if (!splices_.empty() && splices_.front().media_time_s < end_s + kStepS / 2) {
+    Splice sp = splices_.front();
+    for (const auto& x : splices_)
+      if (x.media_time_s < end_s + kStepS / 2) sp = x;  // the latest of those due says what follows
+    std::erase_if(splices_, [&](const Splice& x) { return x.media_time_s < end_s + kStepS / 2; });
+    next_reason_ = sp.out ? "splice_out" : "splice_in";
+    next_event_id_ = sp.event_id;
+    in_break_ = sp.out;
+    if (sp.media_time_s < s.start_s + kStepS / 2) {
+      // At the segment's own start (it began on an interval boundary, or
+      // the cue came late): it is the segment the splice starts.
+      s.start_reason = next_reason_;
+      s.splice_event_id = next_event_id_;
+      s.in_break = in_break_;
+      return;
+    }
+    out.push_back(close_segment());
+    return;
+  }
   const long long next_index = o_.wall_aligned ? static_cast<long long>(std::floor(wall_s / o_.segment_s))
                                                : static_cast<long long>(std::floor((end_s + kStepS / 2) / o_.segment_s));
-  if (next_index != seg_index_) out.push_back(close_segment());
+  if (o_.on_interval && next_index != seg_index_) {
+    out.push_back(close_segment());
+    next_reason_ = "interval";
+    next_event_id_.reset();
+  }
+}
+
+void LoudnessSegmenter::splice(double media_time_s, bool out, std::optional<std::uint32_t> event_id, bool automatic) {
+  if (!std::isfinite(media_time_s)) return;
+  if (!out && event_id)  // an explicit return replaces the one a break_duration implied
+    std::erase_if(splices_, [&](const Splice& x) { return x.automatic && x.event_id == event_id; });
+  // The same boundary announced twice (an implied and an explicit return
+  // on the same step, a cue repeated with new bytes) is one boundary.
+  for (const auto& x : splices_)
+    if (x.out == out && std::abs(x.media_time_s - media_time_s) < kStepS / 2) return;
+  const Splice sp{media_time_s, out, automatic, event_id};
+  splices_.insert(std::upper_bound(splices_.begin(), splices_.end(), sp,
+                                   [](const Splice& a, const Splice& b) { return a.media_time_s < b.media_time_s; }),
+                  sp);
+}
+
+void LoudnessSegmenter::cancel_splice(std::uint32_t event_id) {
+  std::erase_if(splices_, [&](const Splice& x) { return x.event_id == event_id; });
 }
 
 nlohmann::json LoudnessSegmenter::close_segment() {
@@ -242,7 +293,16 @@ nlohmann::json LoudnessSegmenter::close_segment() {
   std::optional<double> integrated_opt, tp_opt;
   if (std::isfinite(integrated) && integrated >= kAbsoluteGateLufs) integrated_opt = integrated;
   if (std::isfinite(tp)) tp_opt = tp;
-  const Verdict v = judge(o_.preset, integrated_opt, tp_opt);
+  // The dialnorm most of the segment's audio declared (it changes at
+  // programme boundaries; the segment's other values are listed).
+  std::optional<int> dialnorm;
+  int dialnorm_steps = 0;
+  for (const auto& [db, steps] : s.dialnorm_steps)
+    if (steps > dialnorm_steps) dialnorm = db, dialnorm_steps = steps;
+  Verdict v = judge(o_.preset, integrated_opt, tp_opt);
+  judge_dialnorm(v, integrated_opt, dialnorm, o_.dialnorm_tolerance_db);
+  nlohmann::json dialnorm_offset = nullptr;
+  if (dialnorm && integrated_opt) dialnorm_offset = round2(*integrated_opt - *dialnorm);
   nlohmann::json d = {
       {"segment", sequence_},
       {"start_media_time", round_ms(s.start_s)},
@@ -261,10 +321,21 @@ nlohmann::json LoudnessSegmenter::close_segment() {
       {"max_true_peak_dbtp", o_.preset.max_true_peak_dbtp},
       {"pass", v.pass ? nlohmann::json(*v.pass) : nlohmann::json(nullptr)},
       {"why", v.why},
+      {"dialnorm_db", dialnorm ? nlohmann::json(*dialnorm) : nlohmann::json(nullptr)},
+      {"dialnorm_offset_lu", dialnorm_offset},
+      {"dialnorm_tolerance_db", o_.dialnorm_tolerance_db},
+      {"start_reason", s.start_reason},
+      {"splice_event_id", s.splice_event_id ? nlohmann::json(*s.splice_event_id) : nlohmann::json(nullptr)},
+      {"part", s.in_break ? "break" : "programme"},
       {"series", {{"start_media_time", round_ms(s.series_start_s)},
                   {"step_s", 1},
                   {"short_term_lufs", std::move(s.series_st)},
                   {"momentary_max_lufs", std::move(s.series_m)}}}};
+  if (s.dialnorm_steps.size() > 1) {
+    nlohmann::json values = nlohmann::json::array();
+    for (const auto& [db, steps] : s.dialnorm_steps) values.push_back(db);
+    d["dialnorm_values_db"] = std::move(values);
+  }
   nlohmann::json line = {{"kind", "report.loudness"}, {"media_time", round_ms(s.end_s)}, {"details", std::move(d)}};
   ++sequence_;
   seg_.reset();

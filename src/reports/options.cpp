@@ -20,6 +20,15 @@ const std::vector<OptionSpec>& options() {
        "segments are judged against: ebu_r128 (-23 LUFS +-1 LU, -1 dBTP), atsc_a85 (-24 LKFS +-2 LU, -2 dBTP); "
        "empty: the loudness detector's preset (custom: its target_lufs, +-1 LU, -1 dBTP)",
        {"", "ebu_r128", "atsc_a85"}},
+      {"segment_on", OptionType::StringList, std::vector<std::string>{"interval"}, {}, {}, "",
+       "where segments end: interval (every segment_s), scte35 (at the splice points of the service's SCTE-35 "
+       "cues: an out starts a break segment, an in a programme segment; MPEG-TS with scte35.enabled); empty: "
+       "only at the end",
+       {"interval", "scte35"}},
+      {"dialnorm_tolerance_db", OptionType::Double, 2.0, 0.0, 31.0, "dB",
+       "AC-3 / E-AC-3 audio: a segment whose integrated loudness is further than this from the dialnorm its "
+       "frames declare fails",
+       {}},
       {"dir", OptionType::String, std::string(), {}, {}, "",
        "directory the report files are written to as segments complete: loudness.csv, availability.csv, "
        "report.json, report.html (replaced whole each time); empty: none",

@@ -1,5 +1,6 @@
 #include "reports/presets.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 namespace avmon::reports {
@@ -38,6 +39,17 @@ Verdict judge(const LoudnessPreset& p, std::optional<double> integrated_lufs, st
   }
   v.pass = v.why.empty();
   return v;
+}
+
+void judge_dialnorm(Verdict& v, std::optional<double> integrated_lufs, std::optional<int> dialnorm_db, double tolerance_db) {
+  if (!integrated_lufs || !dialnorm_db || !v.pass) return;
+  // At the published 0.1 LU, as the other checks.
+  const double i = std::round(*integrated_lufs * 10) / 10;
+  const double offset = std::round((i - *dialnorm_db) * 10) / 10;
+  if (std::abs(offset) <= tolerance_db) return;
+  v.why.push_back("integrated " + number(i) + " LUFS is " + number(std::abs(offset)) + " LU " +
+                  (offset > 0 ? "above" : "below") + " dialnorm " + std::to_string(*dialnorm_db) + " dB");
+  v.pass = false;
 }
 
 }  // namespace avmon::reports

@@ -27,5 +27,10 @@ struct Verdict {
 };
 
 Verdict judge(const LoudnessPreset& p, std::optional<double> integrated_lufs, std::optional<double> true_peak_dbtp);
+// AC-3 / E-AC-3: the integrated loudness must also be within
+// `tolerance_db` of the dialogue level the audio declares (dialnorm), or a
+// receiver normalising to it plays the programme too loud or too soft.
+// Nothing to judge without both figures.
+void judge_dialnorm(Verdict& v, std::optional<double> integrated_lufs, std::optional<int> dialnorm_db, double tolerance_db);
 
 }  // namespace avmon::reports

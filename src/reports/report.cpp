@@ -31,6 +31,12 @@ std::string cell(const nlohmann::json& v) {
   return v.dump();
 }
 
+// Whole numbers (dialnorm, splice_event_id) as they are, not as figures.
+std::string integer_cell(const nlohmann::json& v) {
+  if (v.is_number_integer()) return v.dump();
+  return cell(v);
+}
+
 // RFC 4180: a field with a comma, quote or line break is quoted.
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
@@ -132,7 +138,8 @@ ReportData ReportBuilder::data() const {
 std::string loudness_csv(const ReportData& r) {
   std::string out =
       "segment,start_media_time,end_media_time,start_wall_time,end_wall_time,duration_s,integrated_lufs,range_lu,"
-      "max_momentary_lufs,max_short_term_lufs,true_peak_dbtp,preset,target_lufs,result,why\n";
+      "max_momentary_lufs,max_short_term_lufs,true_peak_dbtp,preset,target_lufs,result,why,dialnorm_db,"
+      "dialnorm_offset_lu,start_reason,splice_event_id,part\n";
   for (const auto& s : r.segments) {
     auto g = [&](const char* k) { return s.contains(k) ? s[k] : nlohmann::json(nullptr); };
     std::string row = std::to_string(s.value("segment", 0));
@@ -144,6 +151,8 @@ std::string loudness_csv(const ReportData& r) {
     row += "," + csv_field(cell(g("preset"))) + "," + cell(g("target_lufs"));
     row += "," + (g("pass").is_null() ? std::string("n/a") : cell(g("pass")));
     row += "," + csv_field(join_why(g("why")));
+    row += "," + integer_cell(g("dialnorm_db")) + "," + cell(g("dialnorm_offset_lu"));
+    row += "," + csv_field(cell(g("start_reason"))) + "," + integer_cell(g("splice_event_id")) + "," + csv_field(cell(g("part")));
     out += row + "\n";
   }
   return out;

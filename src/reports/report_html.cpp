@@ -12,7 +12,9 @@ namespace avmon::reports {
 
 namespace {
 
-constexpr double kPlotW = 960, kPlotH = 240, kLeft = 56, kTop = 12;
+constexpr double kPlotW = 960, kPlotH = 240, kTop = 12;
+// The left margin holds the LUFS scale and the defect types' names.
+constexpr double kMinLeft = 56, kLabelCharW = 6.2;
 constexpr double kFloorLufs = -50, kCeilLufs = 0;
 
 std::string esc(const std::string& s) {
@@ -42,8 +44,9 @@ std::string opt_num(const nlohmann::json& v, int decimals = 1) {
 struct Axis {
   double start_s, end_s;
   std::optional<double> origin;
+  double left = kMinLeft;  // both plots share it, so that their times line up
   double x(double t) const {
-    return kLeft + kPlotW * std::clamp((t - start_s) / std::max(end_s - start_s, 1e-3), 0.0, 1.0);
+    return left + kPlotW * std::clamp((t - start_s) / std::max(end_s - start_s, 1e-3), 0.0, 1.0);
   }
   std::string label(double t) const {
     char b[32];
@@ -111,17 +114,31 @@ std::string loudness_svg(const Axis& a, const ReportData& r) {
     target = r.segments.front().value("target_lufs", -23.0);
     tol = r.segments.front().value("tolerance_lu", 1.0);
   }
-  std::string s = "<svg id=\"loudness\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + num(kLeft + kPlotW + 40) +
+  std::string s = "<svg id=\"loudness\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + num(a.left + kPlotW + 40) +
                   " " + num(kTop + kPlotH + 24) + "\" role=\"img\" aria-label=\"loudness over time\">";
-  s += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(y_of(target + tol)) + "\" width=\"" + num(kPlotW) + "\" height=\"" +
+  s += "<rect x=\"" + num(a.left) + "\" y=\"" + num(y_of(target + tol)) + "\" width=\"" + num(kPlotW) + "\" height=\"" +
        num(y_of(target - tol) - y_of(target + tol)) + "\" class=\"band\"/>";
   for (double l = kFloorLufs; l <= kCeilLufs; l += 10)
-    s += "<line x1=\"" + num(kLeft) + "\" y1=\"" + num(y_of(l)) + "\" x2=\"" + num(kLeft + kPlotW) + "\" y2=\"" + num(y_of(l)) +
-         "\" class=\"grid\"/><text x=\"" + num(kLeft - 6) + "\" y=\"" + num(y_of(l) + 4) + "\" class=\"tick\" text-anchor=\"end\">" +
+    s += "<line x1=\"" + num(a.left) + "\" y1=\"" + num(y_of(l)) + "\" x2=\"" + num(a.left + kPlotW) + "\" y2=\"" + num(y_of(l)) +
+         "\" class=\"grid\"/><text x=\"" + num(a.left - 6) + "\" y=\"" + num(y_of(l) + 4) + "\" class=\"tick\" text-anchor=\"end\">" +
          num(l, 0) + "</text>";
-  s += "<line x1=\"" + num(kLeft) + "\" y1=\"" + num(y_of(target)) + "\" x2=\"" + num(kLeft + kPlotW) + "\" y2=\"" +
+  s += "<line x1=\"" + num(a.left) + "\" y1=\"" + num(y_of(target)) + "\" x2=\"" + num(a.left + kPlotW) + "\" y2=\"" +
        num(y_of(target)) + "\" class=\"target\"/>";
   s += time_ticks(a, kTop, kTop + kPlotH);
+  // SCTE-35 breaks shaded, each splice point marked with its event id.
+  for (const auto& seg : r.segments) {
+    const double x0 = a.x(seg.value("start_media_time", 0.0)), x1 = a.x(seg.value("end_media_time", 0.0));
+    if (seg.value("part", "") == "break")
+      s += "<rect x=\"" + num(x0) + "\" y=\"" + num(kTop) + "\" width=\"" + num(std::max(x1 - x0, 0.0)) + "\" height=\"" +
+           num(kPlotH) + "\" class=\"break\"/>";
+    const std::string reason = seg.value("start_reason", "");
+    if (reason != "splice_out" && reason != "splice_in") continue;
+    const auto id = seg.value("splice_event_id", nlohmann::json());
+    const std::string label = std::string(reason == "splice_out" ? "out" : "in") + (id.is_number() ? " " + id.dump() : "");
+    s += "<line x1=\"" + num(x0) + "\" y1=\"" + num(kTop) + "\" x2=\"" + num(x0) + "\" y2=\"" + num(kTop + kPlotH) +
+         "\" class=\"splice\"/><text x=\"" + num(x0 + 3) + "\" y=\"" + num(kTop + kPlotH - 4) + "\" class=\"tick\">" +
+         esc(label) + "</text>";
+  }
   s += series_path(a, r, "momentary_max_lufs");
   s += series_path(a, r, "short_term_lufs");
   for (const auto& seg : r.segments) {
@@ -133,7 +150,7 @@ std::string loudness_svg(const Axis& a, const ReportData& r) {
          (pass ? "pass" : "fail") + "\"><title>segment " + std::to_string(seg.value("segment", 0)) + ": " +
          num(seg["integrated_lufs"].get<double>()) + " LUFS</title></line>";
   }
-  s += "<text x=\"" + num(kLeft + 4) + "\" y=\"" + num(kTop + 12) + "\" class=\"tick\">LUFS</text></svg>";
+  s += "<text x=\"" + num(a.left + 4) + "\" y=\"" + num(kTop + 12) + "\" class=\"tick\">LUFS</text></svg>";
   return s;
 }
 
@@ -142,12 +159,12 @@ std::string timeline_svg(const Axis& a, const ReportData& r) {
   for (const auto& d : r.defects) types.insert(d.type);
   const double row_h = 18;
   const double h = row_h * static_cast<double>(std::max<size_t>(types.size(), 1));
-  std::string s = "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + num(kLeft + kPlotW + 40) +
+  std::string s = "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + num(a.left + kPlotW + 40) +
                   " " + num(kTop + h + 24) + "\" role=\"img\" aria-label=\"defect timeline\">";
   s += time_ticks(a, kTop, kTop + h);
   double y = kTop;
   for (const auto& type : types) {
-    s += "<text x=\"" + num(kLeft - 6) + "\" y=\"" + num(y + 13) + "\" class=\"tick\" text-anchor=\"end\">" + esc(type) + "</text>";
+    s += "<text x=\"" + num(a.left - 6) + "\" y=\"" + num(y + 13) + "\" class=\"tick\" text-anchor=\"end\">" + esc(type) + "</text>";
     for (const auto& d : r.defects) {
       if (d.type != type) continue;
       const double x0 = a.x(d.start_s), x1 = std::max(a.x(d.end_s), x0 + 1.5);
@@ -158,15 +175,37 @@ std::string timeline_svg(const Axis& a, const ReportData& r) {
     y += row_h;
   }
   if (types.empty())
-    s += "<text x=\"" + num(kLeft + 8) + "\" y=\"" + num(kTop + 13) + "\" class=\"tick\">no defects</text>";
+    s += "<text x=\"" + num(a.left + 8) + "\" y=\"" + num(kTop + 13) + "\" class=\"tick\">no defects</text>";
   s += "</svg>";
   return s;
+}
+
+// "-27 (+4.0)": the declared dialogue level and how far the measured
+// loudness is from it.
+std::string dialnorm_cell(const nlohmann::json& seg) {
+  const auto d = seg.value("dialnorm_db", nlohmann::json());
+  if (!d.is_number()) return "&ndash;";
+  std::string c = d.dump();
+  const auto off = seg.value("dialnorm_offset_lu", nlohmann::json());
+  if (off.is_number()) c += " (" + std::string(off.get<double>() > 0 ? "+" : "") + num(off.get<double>()) + ")";
+  return c;
+}
+
+// Why the segment starts, e.g. "splice_out 1234 (break)".
+std::string starts_cell(const nlohmann::json& seg) {
+  std::string c = seg.value("start_reason", "");
+  const auto id = seg.value("splice_event_id", nlohmann::json());
+  if (id.is_number()) c += " " + id.dump();
+  if (seg.value("part", "") == "break") c += " (break)";
+  return c;
 }
 
 }  // namespace
 
 std::string report_html(const ReportData& r) {
-  const Axis a{r.start_s, std::max(r.end_s, r.start_s + 1.0), r.origin_wall_s};
+  Axis a{r.start_s, std::max(r.end_s, r.start_s + 1.0), r.origin_wall_s};
+  for (const auto& d : r.defects)
+    a.left = std::max(a.left, 12 + kLabelCharW * static_cast<double>(std::min<std::size_t>(d.type.size(), 48)));
   int passed = 0, failed = 0;
   for (const auto& s : r.segments) {
     const auto p = s.value("pass", nlohmann::json());
@@ -179,10 +218,11 @@ std::string report_html(const ReportData& r) {
       "</title><style>"
       "body{font:14px system-ui,sans-serif;margin:16px;color:#222}h1{font-size:20px;margin:0 0 4px}"
       "h2{font-size:16px;margin:18px 0 6px}.kpi{display:inline-block;margin-right:24px}.kpi b{font-size:22px}"
-      "svg{width:100%;max-width:1030px;display:block}.grid{stroke:#ddd;stroke-width:1}.tick{font-size:11px;fill:#555}"
+      "svg{width:100%;max-width:1200px;display:block}.grid{stroke:#ddd;stroke-width:1}.tick{font-size:11px;fill:#555}"
       ".band{fill:#2a2;opacity:.15}.target{stroke:#2a2;stroke-dasharray:4 3}"
       ".short_term_lufs{fill:none;stroke:#1565c0;stroke-width:1.5}.momentary_max_lufs{fill:none;stroke:#90caf9;stroke-width:1}"
-      ".integrated{stroke-width:3}.pass{stroke:#2a2}.fail{stroke:#d32f2f}"
+      ".integrated{stroke-width:3}.pass{stroke:#2a2}.fail{stroke:#d32f2f}.break{fill:#888;opacity:.12}"
+      ".splice{stroke:#6a1b9a;stroke-dasharray:2 2}"
       ".sev-critical{fill:#d32f2f}.sev-major{fill:#f57c00}.sev-minor{fill:#fbc02d}.sev-warning,.sev-info{fill:#90a4ae}"
       "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
       "th{background:#f3f3f3}td.f{color:#d32f2f;font-weight:bold}td.p{color:#2a2}td.w{text-align:left}"
@@ -195,7 +235,8 @@ std::string report_html(const ReportData& r) {
   h += "<h2>Loudness (short-term, momentary maximum per second; segment integrated; target band)</h2>\n" + loudness_svg(a, r) + "\n";
   h += "<h2>Defects</h2>\n" + timeline_svg(a, r) + "\n";
   h += "<h2>Loudness segments</h2>\n<table><tr><th>#</th><th>start</th><th>end</th><th>integrated LUFS</th><th>LRA LU</th>"
-       "<th>max M</th><th>max S</th><th>true peak dBTP</th><th>preset</th><th>result</th><th class=\"w\">why</th></tr>\n";
+       "<th>max M</th><th>max S</th><th>true peak dBTP</th><th>dialnorm dB (offset LU)</th><th>starts</th><th>preset</th>"
+       "<th>result</th><th class=\"w\">why</th></tr>\n";
   for (const auto& s : r.segments) {
     const auto p = s.value("pass", nlohmann::json());
     std::string why;
@@ -205,7 +246,8 @@ std::string report_html(const ReportData& r) {
          a.label(s.value("end_media_time", 0.0)) + "</td><td>" + opt_num(s.value("integrated_lufs", nlohmann::json())) + "</td><td>" +
          opt_num(s.value("range_lu", nlohmann::json())) + "</td><td>" + opt_num(s.value("max_momentary_lufs", nlohmann::json())) +
          "</td><td>" + opt_num(s.value("max_short_term_lufs", nlohmann::json())) + "</td><td>" +
-         opt_num(s.value("true_peak_dbtp", nlohmann::json())) + "</td><td>" + esc(s.value("preset", "")) + "</td>" +
+         opt_num(s.value("true_peak_dbtp", nlohmann::json())) + "</td><td>" + dialnorm_cell(s) + "</td><td>" +
+         esc(starts_cell(s)) + "</td><td>" + esc(s.value("preset", "")) + "</td>" +
          (p.is_boolean() ? (p.get<bool>() ? "<td class=\"p\">pass</td>" : "<td class=\"f\">fail</td>") : "<td>n/a</td>") +
          "<td class=\"w\">" + esc(why) + "</td></tr>\n";
   }

@@ -123,6 +123,7 @@ void TransportEvents::observe(Observation obs) {
 }
 
 void TransportEvents::emit(nlohmann::json line) {
+  if (on_line) on_line(line);
   Item it;
   it.media_time_s = line.value("media_time", last_media_s_);
   it.line = std::move(line);

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +69,10 @@ class TransportEvents final : public TsHost, private ts::SectionListener, privat
   // second). Off by default: without an HTTP server nothing reads it, and
   // building it walks every PID.
   void publish_snapshots(bool on) { publishing_ = on; }
+  // Optional: each line an extension emits, as it is emitted (demuxing
+  // thread, ahead of its place among the events): the loudness log's
+  // segments end at the splice points the cue lines announce.
+  std::function<void(const nlohmann::json&)> on_line;
 
   // TsHost
   void subscribe_sections(std::uint16_t pid) override;

@@ -1,5 +1,6 @@
 #include "support/ts_sections.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -10,6 +11,45 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::uint8_t> section_packets(const std::vector<std::uint8_t>& section, int pid, int& cc) {
+  std::vector<std::uint8_t> out;
+  std::size_t pos = 0;
+  bool first = true;
+  while (pos < section.size()) {
+    std::uint8_t p[188];
+    std::fill(p, p + 188, 0xFF);
+    p[0] = 0x47;
+    p[1] = static_cast<std::uint8_t>((first ? 0x40 : 0) | ((pid >> 8) & 0x1F));
+    p[2] = static_cast<std::uint8_t>(pid & 0xFF);
+    p[3] = static_cast<std::uint8_t>(0x10 | (cc++ & 0x0F));
+    std::size_t i = 4;
+    if (first) p[i++] = 0;  // pointer_field
+    const std::size_t n = std::min<std::size_t>(188 - i, section.size() - pos);
+    std::copy(section.begin() + static_cast<long>(pos), section.begin() + static_cast<long>(pos + n), p + i);
+    pos += n;
+    first = false;
+    out.insert(out.end(), p, p + 188);
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> insert_sections(const std::vector<std::uint8_t>& ts,
+                                          std::vector<std::pair<std::size_t, std::vector<std::uint8_t>>> sections,
+                                          int pid) {
+  std::stable_sort(sections.begin(), sections.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  int cc = 0;
+  std::vector<std::uint8_t> out;
+  std::size_t from = 0;
+  for (const auto& [at, section] : sections) {
+    out.insert(out.end(), ts.begin() + static_cast<long>(from * 188), ts.begin() + static_cast<long>(at * 188));
+    const auto packets = section_packets(section, pid, cc);
+    out.insert(out.end(), packets.begin(), packets.end());
+    from = at;
+  }
+  out.insert(out.end(), ts.begin() + static_cast<long>(from * 188), ts.end());
+  return out;
 }
 
 std::vector<std::vector<std::uint8_t>> sections_of_pid(const std::vector<std::uint8_t>& ts, int pid) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace avmon::test {
@@ -23,6 +24,15 @@ std::vector<Pes> pes_of_pid(const std::vector<std::uint8_t>& ts, int pid);
 
 // Complete sections carried on `pid`, in order.
 std::vector<std::vector<std::uint8_t>> sections_of_pid(const std::vector<std::uint8_t>& ts, int pid);
+
+// Transport packets carrying `section` on `pid` (pointer_field 0, the rest
+// of the last packet stuffed with 0xFF); `cc` is the PID's continuity counter.
+std::vector<std::uint8_t> section_packets(const std::vector<std::uint8_t>& section, int pid, int& cc);
+// `ts` with each (packet index, section) carried on `pid` just before that
+// packet of the original.
+std::vector<std::uint8_t> insert_sections(const std::vector<std::uint8_t>& ts,
+                                          std::vector<std::pair<std::size_t, std::vector<std::uint8_t>>> sections,
+                                          int pid);
 
 // One subtitle of a SubRip file (TSDuck's reference teletext extraction).
 struct SrtCue {

@@ -171,17 +171,22 @@ TEST(ReportsTables, CsvHasTheContractColumnsAndValues) {
   ReportBuilder b;
   b.add(segment_line(0, 0, 2, -23.04, true));
   b.add({{"kind", "defect.start"}, {"id", "a"}, {"type", "black"}, {"severity", "critical"}, {"media_time", 0.5}});
-  b.add(segment_line(1, 2, 4, -18.0, false));
+  // A break segment of AC-3 audio: whole numbers stay whole.
+  auto spliced = segment_line(1, 2, 4, -18.0, false);
+  spliced["details"].update({{"dialnorm_db", -27}, {"dialnorm_offset_lu", 9.0}, {"start_reason", "splice_out"},
+                             {"splice_event_id", 7u}, {"part", "break"}});
+  b.add(spliced);
   b.add({{"kind", "defect.end"}, {"id", "a"}, {"type", "black"}, {"severity", "critical"}, {"media_time", 1.25}});
   b.add({{"kind", "stream.summary"}, {"media_time", 4.2}, {"duration_s", 4.2}});
   const ReportData d = b.data();
   EXPECT_EQ(d.stream, "s");
   EXPECT_EQ(loudness_csv(d),
             "segment,start_media_time,end_media_time,start_wall_time,end_wall_time,duration_s,integrated_lufs,range_lu,"
-            "max_momentary_lufs,max_short_term_lufs,true_peak_dbtp,preset,target_lufs,result,why\n"
-            "0,0.000,2.000,,,2.000,-23.04,1.50,-20.25,-21.50,-3.00,ebu_r128,-23.00,pass,\n"
+            "max_momentary_lufs,max_short_term_lufs,true_peak_dbtp,preset,target_lufs,result,why,dialnorm_db,"
+            "dialnorm_offset_lu,start_reason,splice_event_id,part\n"
+            "0,0.000,2.000,,,2.000,-23.04,1.50,-20.25,-21.50,-3.00,ebu_r128,-23.00,pass,,,,,,\n"
             "1,2.000,4.000,,,2.000,-18.00,1.50,-20.25,-21.50,-3.00,ebu_r128,-23.00,fail,"
-            "\"integrated -18.0 LUFS above -22.0; x, \"\"y\"\"\"\n");
+            "\"integrated -18.0 LUFS above -22.0; x, \"\"y\"\"\",-27,9.00,splice_out,7,break\n");
   EXPECT_EQ(availability_csv(d),
             "period,start_media_time,end_media_time,start_wall_time,seconds,errored_s,severely_errored_s,"
             "unavailable_s,availability_pct,black_s\n"
