@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Recall, false alarms and onset error of test_pattern (bars under idents:
-captions, clocks, logos, moving boxes) and slate (still graphic cards), on
+"""Recall, false alarms and onset error of test_pattern (bars and PLUGE under
+idents: captions, clocks, logos, moving boxes) and slate (still graphic cards), on
 clips generated here from lavfi sources and Debian's opencv-doc footage, beside
 FFmpeg's nearest filter (freezedetect, defaults, for slates; FFmpeg has no
 bars detector). Traps: real footage, flag- and kit-like saturated stripes with
 motion and noise, stage-light beams, flat-colour animation, a frozen camera
-picture, black.
+picture, black; for PLUGE dark programme: a fade to black, credits on black,
+a night scene, a letterboxed dark film, dark flat animation.
 
     bench/idents_slates.py [build/avmon] [--only NAME,...] [--keep DIR]
 
@@ -76,6 +77,50 @@ def clips():
     c["bars_ebu75_plain"] = (spliced("", lav("pal75bars"), "null"), tp, forbid_all)
     c["bars_smpte_hevc_clock"] = (spliced("", lav("smptebars"), CLOCK + ",drawbox=x='iw*0.1+mod(t*60,iw*0.2)':"
         "y=ih*0.7:w=iw*0.1:h=ih*0.1:color=red:t=fill"), tp, forbid_all)
+    # Stand-alone PLUGE (luma as coded, limited range: black 16; -4 %, -2 %,
+    # +2 %, +4 % are 7, 12, 20, 25), with idents.
+    def pluge(boxes, overlays="null"):
+        lum = "+".join(f"{lvl - 16}*between(X\\,W*{x0}\\,W*{x1})*between(Y\\,H*{y0}\\,H*{y1})"
+                       for x0, x1, y0, y1, lvl in boxes)
+        return spliced("", f"color=c=black:s={W}x{H}:r={FPS}:d=0.04",
+                       f"geq=lum='16+{lum}':cb=128:cr=128,loop=loop=-1:size=1,{overlays}")
+    bt814 = [(0.2, 0.25, 0.15, 0.85, 12), (0.3, 0.35, 0.15, 0.85, 20), (0.6, 0.75, 0.35, 0.65, 235)]
+    rp219 = [(0.1, 0.14, 0.1, 0.9, 12), (0.18, 0.22, 0.1, 0.9, 20), (0.26, 0.3, 0.1, 0.9, 25)] + [
+        (0.7, 0.85, 0.1 + i * 0.16, 0.26 + i * 0.16, lvl) for i, lvl in enumerate((235, 180, 126, 72, 40))]
+    classic = [(0.40, 0.44, 0.2, 0.8, 7), (0.48, 0.52, 0.2, 0.8, 25), (0.7, 0.8, 0.2, 0.45, 126),
+               (0.7, 0.8, 0.55, 0.8, 235)]
+    forbid_tp = ["test_pattern", "slate", "black", "freeze"]
+    c["pluge_bt814_plain"] = (pluge(bt814), tp, forbid_tp)
+    c["pluge_bt814_clock"] = (pluge(bt814, CLOCK), tp, forbid_tp)
+    c["pluge_rp219_steps_box20pc"] = (pluge(rp219, "drawbox=x=iw*0.3:y=ih*0.25:w=iw*0.4:h=ih*0.5:color=0x202060:t=fill,"
+        + text("AVMON", "(w-tw)/2", "h*0.40", 80) + "," + text("%{pts\\:hms}", "(w-tw)/2", "h*0.58", 48)), tp, forbid_tp)
+    c["pluge_classic_moving_caption"] = (pluge(classic, text("AVMON ONE  %{pts\\:hms}", "mod(t*120\\,w)", "h*0.45", 48,
+                                                              "0x303060")), tp, forbid_tp)
+    c["pluge_rp219_logo_clock"] = (pluge(rp219, "drawbox=x=iw*0.04:y=ih*0.05:w=iw*0.08:h=ih*0.1:color=white:t=fill,"
+                                         + CLOCK), tp, forbid_tp)
+    # PLUGE traps: dark programme.
+    dark_forbid = ["test_pattern", "slate"]
+    vin, base = programme("tree.avi")
+    c["trap_fade_to_black"] = (vin + ["-filter_complex", base.replace("[base]", "") +
+        f",fade=t=out:st={T0}:d=2,fade=t=in:st={T1 - 2}:d=2[v]", "-map", "[v]"], {}, dark_forbid)
+    c["trap_night_tree"] = (vin + ["-filter_complex", base.replace("[base]", "") +
+        ",lutyuv=y='16+(val-16)*0.12'[v]", "-map", "[v]"], {}, dark_forbid + ["black", "freeze"])
+    vin, base = programme("Megamind.avi")
+    c["trap_letterboxed_dark_film"] = (vin + ["-filter_complex", base.replace("[base]", "") +
+        f",scale={W}:{H * 3 // 4},pad={W}:{H}:0:{H // 8}:black,lutyuv=y='16+(val-16)*0.25'[v]", "-map", "[v]"],
+        {}, dark_forbid)
+    lines = ",".join(text(t, "(w-tw)/2", f"h-t*40+{i * 70}", 36) for i, t in enumerate(
+        ["Directed by A. N. Other", "Produced by Someone Else", "Camera  Jo Bloggs", "Sound  Ann Example",
+         "Grip  Bob Sample", "Thanks to everyone"] * 3))
+    c["trap_credits_on_black"] = (["-f", "lavfi", "-i", f"color=c=black:s={W}x{H}:r={FPS}", "-vf", lines],
+                                  {}, dark_forbid)
+    dark = [("0x101838", 60, 400, "mod(t*50\\,W)", "H*0.1"), ("0x183010", 50, 380, "W*0.5", "H*0.15"),
+            ("0x202020", 40, 300, "W*0.7-mod(t*30\\,W*0.5)", "H*0.2")]
+    graph = f"color=c=black:s={W}x{H}:r={FPS}[bg0];" + "".join(
+        f"color=c={col}:s={w}x{h}:r={FPS}[c{i}];[bg{i}][c{i}]overlay=x='{x}':y='{y}'[bg{i + 1}];"
+        for i, (col, w, h, x, y) in enumerate(dark))
+    c["trap_dark_flat_animation"] = (["-filter_complex", graph + f"[bg{len(dark)}]format=yuv420p[v]", "-map", "[v]"],
+                                     {}, dark_forbid)
     # Traps: programme and stripes that are not bars.
     for src in ("tree.avi", "vtest.avi", "Megamind.avi", "Megamind_bugy.avi"):
         vin, base = programme(src)

@@ -5,17 +5,14 @@
 #include <cstdint>
 #include <cstdlib>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "avmon/registry.hpp"
+#include "video_common/blocks.hpp"
 
 namespace avmon::video {
 
 namespace {
 
-constexpr int kBlock = 8;          // analysis-size block: ~60x34 blocks on a 480-px picture
+constexpr int kBlock = kSadBlockWidth;  // analysis-size block: ~60x34 blocks on a 480-px picture
 constexpr int kBlockRows = kBlock / 2;  // ... of which every other row is read (luma_even_rows())
 constexpr size_t kLiveWindow = 25; // pictures of live-noise history (about 1 s)
 constexpr double kConfirmHold_s = 1.0;
@@ -52,39 +49,6 @@ double median_of(const std::vector<float>& v, std::vector<unsigned>& counts) {
   return static_cast<double>(bin * 32 + step) / kSteps;
 }
 
-// Keeps a picture for later comparison. The bus's analysis luma is its own
-// refcounted, read-only buffer: holding it costs nothing. A plane that only
-// borrows the decoder's memory (no refcount) is copied, into a fresh buffer so
-// that a picture still held elsewhere is never written to.
-void hold(const cv::Mat& luma, cv::Mat& keep) {
-  if (luma.u != nullptr) {
-    keep = luma;
-  } else {
-    keep.release();
-    luma.copyTo(keep);
-  }
-}
-
-// Adds the sum of |a[x] - b[x]| over each 8-pixel block of a row to
-// acc[block], two blocks per psadbw, for the blocks below `blocks` taken in
-// pairs. Returns the first block it left to the caller (all of them without
-// SSE2).
-int add_block_sads(const unsigned char* a, const unsigned char* b, int blocks, std::vector<unsigned>& acc) {
-  int bx = 0;
-#if defined(__SSE2__)
-  for (; bx + 1 < blocks; bx += 2) {
-    const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + bx * kBlock));
-    const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + bx * kBlock));
-    const __m128i sad = _mm_sad_epu8(va, vb);
-    acc[static_cast<size_t>(bx)] += static_cast<unsigned>(_mm_cvtsi128_si32(sad));
-    acc[static_cast<size_t>(bx + 1)] += static_cast<unsigned>(_mm_extract_epi16(sad, 4));
-  }
-#else
-  (void)a, (void)b, (void)blocks, (void)acc;
-#endif
-  return bx;
-}
-
 }  // namespace
 
 // Mean |a - b| per 8x8 block, from every other row of the block (the
@@ -101,11 +65,7 @@ void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector
     for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
       const unsigned char* pa = a.ptr<unsigned char>(y);
       const unsigned char* pb = b.ptr<unsigned char>(y);
-      for (int bx = add_block_sads(pa, pb, bw, acc); bx < bw; ++bx) {
-        unsigned s = 0;
-        for (int x = bx * kBlock; x < (bx + 1) * kBlock; ++x) s += static_cast<unsigned>(std::abs(pa[x] - pb[x]));
-        acc[static_cast<size_t>(bx)] += s;
-      }
+      add_block_sads(pa, pb, bw, acc);
     }
     for (int bx = 0; bx < bw; ++bx)
       out[static_cast<size_t>(by * bw + bx)] = static_cast<float>(acc[static_cast<size_t>(bx)]) * inv_n;
@@ -129,7 +89,8 @@ double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& o
       // The row against itself one pixel on; each block's last column looks
       // one pixel right, so only blocks with a pixel after them go in pairs.
       const int paired = std::min(bw, (luma.cols - 1) / kBlock);
-      for (int bx = add_block_sads(p, p + 1, paired, acc); bx < bw; ++bx) {
+      add_block_sads(p, p + 1, paired, acc);
+      for (int bx = paired; bx < bw; ++bx) {
         // The picture's last block looks at its own last-but-one column instead.
         const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
         unsigned sum = 0;
@@ -166,8 +127,8 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   excluded_ = mask_.empty() ? nullptr : &mask_.blocks(luma.size(), kBlock, kBlockRows);
   if (!has_ref_ || luma.size() != ref_.size() || luma.type() != ref_.type() || luma.cols < kBlock ||
       luma.rows < kBlockRows) {
-    hold(luma, ref_);
-    hold(luma, prev_);
+    hold_picture(luma, ref_);
+    hold_picture(luma, prev_);
     ref_activity_ = block_activity(ref_, ref_block_activity_);
     has_ref_ = true;
     v.changed = true;
@@ -212,14 +173,14 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
     // A changed picture starts a new hold. An unchanged key picture re-bases
     // the hold on itself: the pictures predicted from it carry its coding
     // noise, not the old one's, and must be compared with it.
-    hold(luma, ref_);
+    hold_picture(luma, ref_);
     ref_activity_ = block_activity(ref_, ref_block_activity_);
   }
   if (!v.changed) {
     block_diffs(luma, prev_, diff_prev_);
     v.frame_noise = median_of(kept(diff_prev_), median_counts_);
   }
-  hold(luma, prev_);
+  hold_picture(luma, prev_);
   return v;
 }
 

@@ -4,74 +4,58 @@
 #include <cmath>
 #include <cstdlib>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "avmon/registry.hpp"
+#include "video_common/blocks.hpp"
 
 namespace avmon::video {
 
 namespace {
 
-constexpr int kBlockW = 8, kBlockRows = 4;  // 8x8 of the analysis luma: 8 columns x 4 even rows
+constexpr int kBlockW = kSadBlockWidth, kBlockRows = 4;  // 8x8 of the analysis luma: 8 columns x 4 even rows
 constexpr double kConfirmHold_s = 1.0;      // programme holds pictures for a fraction of a second
 constexpr double kDarkLuma = 32;            // 8-bit: a block this dark is black (limited range: black + 16)
 constexpr double kMaxDarkFraction = 0.9;    // a black picture with a logo is black's, not a slate
 
-// Sum of |a - b| over each 8-pixel block of a row into acc.
-void add_row_sads(const unsigned char* a, const unsigned char* b, int blocks, std::vector<unsigned>& acc) {
-  int bx = 0;
-#if defined(__SSE2__)
-  for (; bx + 1 < blocks; bx += 2) {
-    const __m128i sad = _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + bx * kBlockW)),
-                                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + bx * kBlockW)));
-    acc[static_cast<size_t>(bx)] += static_cast<unsigned>(_mm_cvtsi128_si32(sad));
-    acc[static_cast<size_t>(bx + 1)] += static_cast<unsigned>(_mm_extract_epi16(sad, 4));
-  }
-#endif
-  for (; bx < blocks; ++bx)
-    for (int i = 0; i < kBlockW; ++i)
-      acc[static_cast<size_t>(bx)] += static_cast<unsigned>(std::abs(a[bx * kBlockW + i] - b[bx * kBlockW + i]));
-}
-
-// Keeps a picture by reference when it is refcounted (the bus's own
-// read-only buffer), else as a copy.
-void hold(const cv::Mat& luma, cv::Mat& keep) {
-  if (luma.u != nullptr) {
-    keep = luma;
-  } else {
-    keep.release();
-    luma.copyTo(keep);
-  }
-}
-
 }  // namespace
+
+const std::vector<unsigned char>* SlateAnalyser::excluded(cv::Size plane) {
+  return mask_.empty() ? nullptr : &mask_.blocks(plane, kBlockW, kBlockRows);
+}
 
 double SlateAnalyser::moving_fraction(const cv::Mat& luma, const cv::Mat& ref) {
   const int bw = luma.cols / kBlockW, bh = luma.rows / kBlockRows;
   if (bw <= 0 || bh <= 0) return 1;
-  int moving = 0;
+  // Blocks that overlap an exclusion region take no part: a clock or a
+  // ticker running over a card does not make it move.
+  const std::vector<unsigned char>* out = excluded(luma.size());
+  int moving = 0, counted = 0;
   const double limit = p_.block_threshold * kBlockW * kBlockRows;
   for (int by = 0; by < bh; ++by) {
     sads_.assign(static_cast<size_t>(bw), 0u);
     for (int r = 0; r < kBlockRows; ++r) {
       const int y = by * kBlockRows + r;
-      add_row_sads(luma.ptr<unsigned char>(y), ref.ptr<unsigned char>(y), bw, sads_);
+      add_block_sads(luma.ptr<unsigned char>(y), ref.ptr<unsigned char>(y), bw, sads_);
     }
-    for (unsigned s : sads_) moving += s > limit;
+    for (int bx = 0; bx < bw; ++bx) {
+      if (out && (*out)[static_cast<size_t>(by * bw + bx)]) continue;
+      ++counted;
+      moving += sads_[static_cast<size_t>(bx)] > limit;
+    }
   }
-  return static_cast<double>(moving) / (bw * bh);
+  return counted == 0 ? 0 : static_cast<double>(moving) / counted;
 }
 
-SlateLook SlateAnalyser::look(const cv::Mat& luma) const {
+SlateLook SlateAnalyser::look(const cv::Mat& luma) {
   SlateLook l;
   const int bw = luma.cols / kBlockW, bh = luma.rows / kBlockRows;
   if (bw <= 0 || bh <= 0) return l;
-  int flat = 0, dark = 0;
+  const std::vector<unsigned char>* out = excluded(luma.size());
+  int flat = 0, dark = 0, counted = 0;
   double total = 0;
   for (int by = 0; by < bh; ++by) {
     for (int bx = 0; bx < bw; ++bx) {
+      if (out && (*out)[static_cast<size_t>(by * bw + bx)]) continue;
+      ++counted;
       // Detail: mean |difference| to the right and downwards neighbours
       // (the rows are every other analysis row: a gradient background moves
       // a level or two, text and natural texture much more).
@@ -92,7 +76,8 @@ SlateLook SlateAnalyser::look(const cv::Mat& luma) const {
       dark += mean <= kDarkLuma;
     }
   }
-  const double n = static_cast<double>(bw) * bh;
+  if (counted == 0) return l;
+  const double n = counted;
   l.flat_fraction = flat / n;
   l.dark_fraction = dark / n;
   l.mean_luma = total / n;
@@ -105,14 +90,15 @@ bool SlateAnalyser::is_slate(const SlateLook& l) const {
 
 SlateDetector::SlateDetector(const Options& o)
     : analyser_(SlateParams{o.get_double("block_threshold"), o.get_double("max_moving_fraction"),
-                            o.get_double("flat_detail"), o.get_double("min_flat_fraction")}) {}
+                            o.get_double("flat_detail"), o.get_double("min_flat_fraction"),
+                            o.get_regions("exclude_regions")}) {}
 
 void SlateDetector::configure(const StreamInfo&) { ref_.release(); }
 
 void SlateDetector::on_discontinuity(double) { ref_.release(); }
 
 void SlateDetector::restart(const cv::Mat& luma, double media_time_s) {
-  hold(luma, ref_);
+  hold_picture(luma, ref_);
   hold_start_s_ = media_time_s;
   max_moving_ = 0;
   looked_ = slate_ = false;
@@ -178,6 +164,7 @@ DetectorInfo describe_slate() {
        "mean |gradient| of an 8x8 analysis block below which it is flat (plain or gradient background)", {}},
       {"min_flat_fraction", OptionType::Double, 0.7, 0.1, 1.0, "fraction",
        "share of flat blocks that makes the held picture a graphic card rather than a frozen camera picture", {}},
+      exclude_regions_option(),
   };
   d.create = [](const Options& o) -> std::unique_ptr<Detector> { return std::make_unique<SlateDetector>(o); };
   return d;

@@ -6,12 +6,14 @@
 // shapes on it. Black is the black detector's, bars the test_pattern's.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include <opencv2/core.hpp>
 
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
+#include "video_common/regions.hpp"
 
 namespace avmon::video {
 
@@ -20,6 +22,7 @@ struct SlateParams {
   double max_moving_fraction = 0.1;  // share of blocks that may change (clock, small animation)
   double flat_detail = 1.5;          // 8-bit: mean |gradient| of a flat block
   double min_flat_fraction = 0.7;    // share of flat blocks that makes a graphic
+  std::vector<Region> exclude_regions;  // areas that do not count (a clock, a ticker, a logo)
 };
 
 // What one picture of a hold says about the held picture.
@@ -33,15 +36,20 @@ struct SlateLook {
 // analysis luma (every other row), in blocks of 8 columns x 4 of its rows.
 class SlateAnalyser {
  public:
-  explicit SlateAnalyser(SlateParams p) : p_(p) {}
+  explicit SlateAnalyser(SlateParams p) : p_(std::move(p)), mask_(p_.exclude_regions) {}
   // Share of blocks that differ from `ref`; the planes are the same size.
+  // Blocks that touch an exclusion region are left out here and in look().
   double moving_fraction(const cv::Mat& luma, const cv::Mat& ref);
-  SlateLook look(const cv::Mat& luma) const;
+  SlateLook look(const cv::Mat& luma);
   bool is_slate(const SlateLook& l) const;
   double max_moving_fraction() const { return p_.max_moving_fraction; }
 
  private:
+  // Per block, 1 where it touches an exclusion region; null without regions.
+  const std::vector<unsigned char>* excluded(cv::Size plane);
+
   SlateParams p_;
+  RegionMask mask_;
   std::vector<unsigned> sads_;
 };
 

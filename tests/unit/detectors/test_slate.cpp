@@ -131,6 +131,34 @@ TEST(SlateDetector, MovingFlatColourAnimationIsNotASlate) {
   EXPECT_EQ(sink.first_active_time("slate"), -1);
 }
 
+// A card with an animated panel over a quarter of it (a looping weather
+// map): the panel moves more than max_moving_fraction, so the card is not
+// still; with the panel's area in exclude_regions it is a slate from its
+// first picture.
+TEST(SlateDetector, ACardWithAnAnimatedPanelIsASlateWhenThePanelIsExcluded) {
+  auto info = avmon::video::describe_slate();
+  avmon::Options o = avmon::default_options(info.options);
+  o.set("exclude_regions", std::vector<avmon::Region>{{0.5, 0.5, 0.5, 0.5}});
+  auto masked = info.create(o);
+  auto plain = make();
+  CollectingSink masked_sink, plain_sink;
+  std::uint64_t masked_index = 0, plain_index = 0;
+  const cv::Mat base = card("WEATHER AT TEN");
+  const auto picture = [&](int i) {
+    cv::Mat m = base.clone();
+    cv::Mat panel = m(cv::Rect(kW / 2, kH / 2, kW / 2, kH / 2));
+    panel.setTo(cv::Scalar(60, 60 + (i * 20) % 160, 60));  // its colours cycle
+    cv::circle(panel, {(i * 23) % (kW / 2), kH / 4}, 70, cv::Scalar(255, 255, 255), cv::FILLED);
+    cv::circle(panel, {kW / 2 - (i * 17) % (kW / 2), kH / 6}, 50, cv::Scalar(200, 200, 200), cv::FILLED);
+    return m;
+  };
+  run(*masked, masked_sink, 1.0, 50, picture, masked_index);
+  run(*plain, plain_sink, 1.0, 50, picture, plain_index);
+  EXPECT_TRUE(masked_sink.active("slate"));
+  EXPECT_DOUBLE_EQ(masked_sink.first_active_time("slate"), 1.0);
+  EXPECT_EQ(plain_sink.first_active_time("slate"), -1);
+}
+
 // A cut from one card to another starts a new hold: its slate is dated from
 // the cut (the engine sees one condition going on, from the first card).
 TEST(SlateDetector, ACutToAnotherCardStartsANewHold) {
