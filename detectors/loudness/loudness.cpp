@@ -5,21 +5,11 @@
 
 #include <ebur128.h>
 
+#include "util/ebur128_channels.hpp"
+
 namespace avmon::audio {
 
 namespace {
-
-// BS.1770 channel weighting from the channel's name: LFE is not measured,
-// surrounds count +1.5 dB, everything else 1.0.
-int ebur128_channel_for(const std::string& name) {
-  if (name == "FL") return EBUR128_LEFT;
-  if (name == "FR") return EBUR128_RIGHT;
-  if (name == "FC") return EBUR128_CENTER;
-  if (name == "LFE" || name == "LFE2" || name == "LFE3") return EBUR128_UNUSED;
-  if (name == "BL" || name == "SL") return EBUR128_LEFT_SURROUND;
-  if (name == "BR" || name == "SR") return EBUR128_RIGHT_SURROUND;
-  return EBUR128_CENTER;
-}
 
 // JSON has no -inf: a loudness below the absolute gate is reported as null.
 nlohmann::json lufs_json(double v) {

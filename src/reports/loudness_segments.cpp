@@ -7,6 +7,7 @@
 
 #include <ebur128.h>
 
+#include "util/ebur128_channels.hpp"
 #include "util/time.hpp"
 
 namespace avmon::reports {
@@ -25,20 +26,6 @@ double round2(double v) { return std::round(v * 100) / 100; }
 nlohmann::json lufs_json(double v) {
   if (!std::isfinite(v) || v < kAbsoluteGateLufs) return nullptr;
   return round2(v);
-}
-
-
-
-// BS.1770 weights from the channel's name (as the loudness detector; an
-// unnamed channel counts as a front one).
-int ebur128_channel_for(const std::string& name) {
-  if (name == "FL") return EBUR128_LEFT;
-  if (name == "FR") return EBUR128_RIGHT;
-  if (name == "FC") return EBUR128_CENTER;
-  if (name == "LFE" || name == "LFE2" || name == "LFE3") return EBUR128_UNUSED;
-  if (name == "BL" || name == "SL") return EBUR128_LEFT_SURROUND;
-  if (name == "BR" || name == "SR") return EBUR128_RIGHT_SURROUND;
-  return EBUR128_CENTER;
 }
 
 std::string wall_text(double wall_s) {

@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using avmon::test::defects;
+using avmon::test::describe;
 using avmon::test::ffmpeg;
 using avmon::test::Interval;
 using avmon::test::read_events;
@@ -24,12 +25,6 @@ using avmon::test::scratch_dir;
 
 constexpr double kTol = 0.05;
 const std::string kFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-
-std::string describe(const std::vector<Interval>& v) {
-  std::string s;
-  for (const auto& i : v) s += i.type + "[" + std::to_string(i.start_s) + ", " + std::to_string(i.end_s) + "] ";
-  return s.empty() ? "none" : s;
-}
 
 std::vector<Interval> analyse(const fs::path& clip, const std::string& type, const std::string& config_yaml) {
   std::vector<std::string> extra;

@@ -24,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using avmon::test::defects;
+using avmon::test::describe;
 using avmon::test::ffmpeg;
 using avmon::test::Interval;
 using avmon::test::read_events;
@@ -40,12 +41,6 @@ std::vector<Interval> analyse(const fs::path& clip, const std::string& type) {
   auto r = run_avmon(clip.string(), events);
   EXPECT_EQ(r.exit_status, 0) << r.err;
   return defects(read_events(events), type);
-}
-
-std::string describe(const std::vector<Interval>& v) {
-  std::string s;
-  for (const auto& i : v) s += i.type + "[" + std::to_string(i.start_s) + ", " + std::to_string(i.end_s) + "] ";
-  return s.empty() ? "none" : s;
 }
 
 void expect_one(const std::vector<Interval>& got, double start_s, double end_s, double tol_start = kTol,
@@ -223,6 +218,40 @@ TEST(VideoDetectors, AStillCardIsASlateAndAHeldCameraPictureAFreeze) {
   // Pictures 500..799 show picture 500: 20.00 .. 31.96, the next new one at 32.00.
   expect_one(defects(all, "freeze"), 20.0, 32.0);
   for (const char* type : {"black", "test_pattern", "corruption"})
+    EXPECT_TRUE(defects(all, type).empty()) << type << ": " << describe(defects(all, type));
+}
+
+// A stand-alone PLUGE (black field; stripes at -2, +2 and +4 % of the range;
+// a white patch) from 3 s to 8 s, a running timecode in a caption box
+// sliding over the stripes, spliced into a zooming fractal; then 2 s of
+// black, H.264: one test pattern, exact to the picture, that is neither
+// black nor a freeze, and the black after it is black, not a pattern.
+TEST(VideoDetectors, APlugeUnderAMovingClockIsATestPatternAndBlackIsNot) {
+  const std::string font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  if (!fs::exists(font)) GTEST_SKIP() << "DejaVu font not installed";
+  const fs::path dir = scratch_dir("pluge"), clip = dir / "pluge.mp4";
+  // Luma as coded (limited range): 16 black, 12, 20, 25 the stripes, 235 the patch.
+  const std::string tall = "*between(Y\\,H*0.1\\,H*0.9)";
+  const std::string luma = "16-4*between(X\\,W*0.1\\,W*0.14)" + tall + "+4*between(X\\,W*0.18\\,W*0.22)" + tall +
+                           "+9*between(X\\,W*0.26\\,W*0.3)" + tall +
+                           "+219*between(X\\,W*0.62\\,W*0.8)*between(Y\\,H*0.3\\,H*0.7)";
+  ffmpeg({"-f", "lavfi", "-i", "mandelbrot=s=640x360:r=25", "-f", "lavfi", "-i", "color=c=black:s=640x360:r=25:d=0.04",
+          "-t", "12", "-filter_complex",
+          "[1:v]format=yuv420p,geq=lum='" + luma + "':cb=128:cr=128,loop=loop=-1:size=1,"
+          "drawtext=fontfile=" + font + ":timecode='10\\:00\\:00\\:00':rate=25:fontsize=32:fontcolor=white:"
+          "box=1:boxcolor=0x303060:boxborderw=14:x='20+mod(t*60\\,300)':y=h*0.45[pluge];"
+          "[0:v][pluge]overlay=enable='between(t,3,7.99)',"
+          "drawbox=color=black:t=fill:enable='between(t,9,10.99)'",
+          "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", "50", "-pix_fmt", "yuv420p", clip.string()});
+  const fs::path events = clip.string() + ".jsonl";
+  ASSERT_EQ(run_avmon(clip.string(), events).exit_status, 0);
+  const auto all = read_events(events);
+  // PLUGE pictures 3.00 .. 7.96; black 9.00 .. 10.96.
+  expect_one(defects(all, "test_pattern"), 3.0, 8.0);
+  const auto pattern = defects(all, "test_pattern");
+  if (!pattern.empty()) EXPECT_EQ(pattern[0].start_event["details"]["pattern"], "pluge");
+  expect_one(defects(all, "black"), 9.0, 11.0);
+  for (const char* type : {"freeze", "corruption", "slate"})
     EXPECT_TRUE(defects(all, type).empty()) << type << ": " << describe(defects(all, type));
 }
 

@@ -143,4 +143,10 @@ std::vector<Interval> defects(const std::vector<nlohmann::json>& events, const s
   return out;
 }
 
+std::string describe(const std::vector<Interval>& v) {
+  std::string s;
+  for (const auto& i : v) s += i.type + "[" + std::to_string(i.start_s) + ", " + std::to_string(i.end_s) + "] ";
+  return s.empty() ? "none" : s;
+}
+
 }  // namespace avmon::test

@@ -43,4 +43,7 @@ struct Interval {
 // Pairs defect.start / defect.end by id, in order of start.
 std::vector<Interval> defects(const std::vector<nlohmann::json>& events, const std::string& type = "");
 
+// "type[start, end] ..." for failure messages ("none" when empty).
+std::string describe(const std::vector<Interval>& v);
+
 }  // namespace avmon::test
