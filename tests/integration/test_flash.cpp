@@ -82,7 +82,8 @@ Result analyse(const fs::path& clip) {
   return res;
 }
 
-std::string describe(const std::vector<Interval>& v) {
+// With each start event (the evidence): more than support's describe().
+std::string describe_flashes(const std::vector<Interval>& v) {
   std::string s;
   for (const auto& i : v) s += "[" + std::to_string(i.start_s) + ", " + std::to_string(i.end_s) + "] " + i.start_event.dump() + " ";
   return s.empty() ? "none" : s;
@@ -96,10 +97,10 @@ nlohmann::json end_details(const Result& r, const Interval& i) {
 }
 
 void expect_flashing(const Flashing& f, const Result& r, double flashes) {
-  ASSERT_EQ(r.flashes.size(), 1u) << describe(r.flashes);
-  EXPECT_NEAR(r.flashes[0].start_s, f.first / fps_of(f.fps), kTol) << describe(r.flashes);
-  EXPECT_NEAR(r.flashes[0].end_s, last_change_s(f), kTol) << describe(r.flashes);
-  EXPECT_DOUBLE_EQ(end_details(r, r.flashes[0]).value("flashes", -1.0), flashes) << describe(r.flashes);
+  ASSERT_EQ(r.flashes.size(), 1u) << describe_flashes(r.flashes);
+  EXPECT_NEAR(r.flashes[0].start_s, f.first / fps_of(f.fps), kTol) << describe_flashes(r.flashes);
+  EXPECT_NEAR(r.flashes[0].end_s, last_change_s(f), kTol) << describe_flashes(r.flashes);
+  EXPECT_DOUBLE_EQ(end_details(r, r.flashes[0]).value("flashes", -1.0), flashes) << describe_flashes(r.flashes);
 }
 
 bool have_film() { return fs::exists(kFilm); }
@@ -114,13 +115,13 @@ TEST(FlashEndToEnd, FourHertzOver26PercentOfFilmIsADefect) {
 TEST(FlashEndToEnd, FourHertzOver24PercentIsNot) {
   if (!have_film()) GTEST_SKIP() << "opencv-doc footage not installed";
   const Result r = analyse(make_clip("4hz_24", {4, 0.24}));
-  EXPECT_TRUE(r.flashes.empty()) << describe(r.flashes);
+  EXPECT_TRUE(r.flashes.empty()) << describe_flashes(r.flashes);
 }
 
 TEST(FlashEndToEnd, ThreeHertzFullScreenIsNotButThreeAndAHalfIs) {
   if (!have_film()) GTEST_SKIP() << "opencv-doc footage not installed";
   const Result three = analyse(make_clip("3hz_full", {3, 1.0}));
-  EXPECT_TRUE(three.flashes.empty()) << describe(three.flashes);
+  EXPECT_TRUE(three.flashes.empty()) << describe_flashes(three.flashes);
   const Flashing f{3.5, 1.0};
   expect_flashing(f, analyse(make_clip("3_5hz_full", f)), 3.5);
 }
@@ -160,7 +161,7 @@ TEST(FlashEndToEnd, FilmWithTwoCameraFlashesIsNotADefect) {
           "fps=25,scale=800:448,setsar=1,drawbox=x=0:y=0:w=iw:h=ih:t=fill:color=white:enable='between(t,3.99,4.01)+between(t,4.47,4.49)'",
           "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", clip.string()});
   const Result r = analyse(clip);
-  EXPECT_TRUE(r.flashes.empty()) << describe(r.flashes);
+  EXPECT_TRUE(r.flashes.empty()) << describe_flashes(r.flashes);
 }
 
 }  // namespace

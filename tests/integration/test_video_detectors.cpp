@@ -249,7 +249,9 @@ TEST(VideoDetectors, APlugeUnderAMovingClockIsATestPatternAndBlackIsNot) {
   // PLUGE pictures 3.00 .. 7.96; black 9.00 .. 10.96.
   expect_one(defects(all, "test_pattern"), 3.0, 8.0);
   const auto pattern = defects(all, "test_pattern");
-  if (!pattern.empty()) EXPECT_EQ(pattern[0].start_event["details"]["pattern"], "pluge");
+  if (!pattern.empty()) {
+    EXPECT_EQ(pattern[0].start_event["details"]["pattern"], "pluge");
+  }
   expect_one(defects(all, "black"), 9.0, 11.0);
   for (const char* type : {"freeze", "corruption", "slate"})
     EXPECT_TRUE(defects(all, type).empty()) << type << ": " << describe(defects(all, type));
