@@ -102,6 +102,13 @@ PlugeVerdict PlugeAnalyser::analyse_luma(const cv::Mat& luma, int black_level) {
   // same columns at the same level row after row is a stripe's.
   const int min_w = std::max(3, static_cast<int>(std::lround(kMinWidth * w)));
   const int max_w = static_cast<int>(kMaxWidth * w);
+  // Which levels are off the field (a table: the scan below reads every
+  // pixel of every other row, mostly field).
+  unsigned char off_field[256];
+  for (int l = 0; l < 256; ++l) {
+    const double off = std::abs(l - v.black);
+    off_field[l] = off >= kNearOffset && off <= kMaxOffset;
+  }
   tracks_.clear();
   int scanned = 0;
   for (int y = 0; y < h; y += 2, ++scanned) {
@@ -109,17 +116,13 @@ PlugeVerdict PlugeAnalyser::analyse_luma(const cv::Mat& luma, int black_level) {
     const unsigned char* p = luma.ptr<unsigned char>(y);
     for (const auto& [a, b] : spans_) {
       for (int x = a; x < b;) {
-        const auto off_field = [&](int px) {
-          const double off = std::abs(px - v.black);
-          return off >= kNearOffset && off <= kMaxOffset;
-        };
-        if (!off_field(p[x])) {
+        if (!off_field[p[x]]) {
           ++x;
           continue;
         }
         const int x0 = x;
         int rmin = p[x], rmax = p[x];
-        for (; x < b && off_field(p[x]); ++x) {
+        for (; x < b && off_field[p[x]]; ++x) {
           const int nmin = std::min(rmin, static_cast<int>(p[x])), nmax = std::max(rmax, static_cast<int>(p[x]));
           if (nmax - nmin > kFlat) break;
           rmin = nmin;
