@@ -158,6 +158,7 @@ void Monitor::set_telemetry(Telemetry* telemetry) {
     }
     if (transport_) p.transport = transport_->snapshot();
     p.decode = decode_figures();
+    if (evidence_) p.evidence = evidence_->summary();
     return p;
   });
 }

@@ -49,6 +49,7 @@ struct PipelineTelemetry {
   std::vector<DetectorTelemetry> detectors;
   nlohmann::json transport;  // MPEG-TS inputs: the transport layer's figures (TransportEvents::snapshot)
   nlohmann::json decode;     // decode.mode and its figures (Monitor::decode_figures)
+  nlohmann::json evidence;   // evidence clips' figures (evidence::Recorder::summary); null: evidence.dir unset
 };
 
 struct ChannelLevel {

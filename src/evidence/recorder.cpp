@@ -129,7 +129,8 @@ void Recorder::on_packet(const InputPacket& p) {
     keep = keep_from_s();
   }
   ring_.add(p, keep);
-  peak_buffer_bytes_ = std::max(peak_buffer_bytes_, ring_.bytes());
+  if (const std::int64_t b = ring_.bytes(); b > peak_buffer_bytes_.load(std::memory_order_relaxed))
+    peak_buffer_bytes_.store(b, std::memory_order_relaxed);  // one writer: no lost update
   if (std::string c = ring_.container(); c != container_seen_) {
     container_seen_ = c;
     std::lock_guard lk(mu_);
@@ -408,7 +409,7 @@ nlohmann::json Recorder::summary() const {
                       {"thumbnails_failed", counters_.thumbnails_failed},
                       {"bytes_written", counters_.bytes},
                       {"files_deleted", counters_.deleted},
-                      {"buffer_peak_bytes", peak_buffer_bytes_}};
+                      {"buffer_peak_bytes", peak_buffer_bytes_.load(std::memory_order_relaxed)}};
   if (!counters_.last_error.empty()) j["last_error"] = counters_.last_error;
   return j;
 }

@@ -15,6 +15,7 @@
 // every run.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -128,7 +129,8 @@ class Recorder final : public EventSink {
                   dropped = 0;
     std::string last_error;
   } counters_;
-  std::int64_t peak_buffer_bytes_ = 0;
+  // Written by the demuxing thread, read by summary() from any (the HTTP server's telemetry).
+  std::atomic<std::int64_t> peak_buffer_bytes_{0};
 };
 
 }  // namespace avmon::evidence

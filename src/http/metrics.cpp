@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "http/metrics_evidence.hpp"
 #include "http/metrics_transport.hpp"
 #include "http/process_metrics.hpp"
 #include "http/routes.hpp"
@@ -175,6 +176,7 @@ std::string render_metrics(const TelemetrySnapshot& s, const HttpStats* http) {
   }
 
   add_transport_metrics(reg, s.pipeline.transport, stream);
+  add_evidence_metrics(reg, s.pipeline.evidence, stream);
 
   // Label values are names from the outside (stream, input, plugin
   // detectors' types): the exposition must be UTF-8 whatever they hold.

@@ -58,6 +58,7 @@ nlohmann::json render_status(const TelemetrySnapshot& s) {
     outputs[output] = {{"write_errors", f.write_errors}, {"events_lost", f.events_lost}, {"last_error", f.last_error}};
   j["output_errors"] = outputs;
   if (!s.pipeline.transport.is_null()) j["transport"] = s.pipeline.transport;  // MPEG-TS (docs/transport.md)
+  if (!s.pipeline.evidence.is_null()) j["evidence"] = s.pipeline.evidence;  // evidence.dir (docs/operations.md)
   return j;
 }
 
