@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -29,8 +30,8 @@ void BlackAnalyser::layout(int cols, int rows) {
   bw_ = cols / kBlock;
   bh_ = rows / kBlockRows;
   const size_t n = static_cast<size_t>(bw_) * static_cast<size_t>(bh_);
-  block_mean_.assign(n, 0.f);
-  block_std_.assign(n, 0.f);
+  block_sum_.assign(n, 0);
+  block_sq_.assign(n, 0);
 }
 
 BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
@@ -40,50 +41,64 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
   // A block that overlaps an exclusion region is left out of every step.
   const std::vector<unsigned char>& excluded = mask_.blocks(luma.size(), kBlock, kBlockRows);
 
-  // Block means and deviations (from every other row: enough for noise
-  // statistics); a histogram of the means (1/4-level bins) gives the
-  // picture's black reference without sorting.
+  // Block sums and sums of squares (from every other row: enough for noise
+  // statistics), two blocks per 16-pixel load; a histogram of the means
+  // (1/4-level bins) gives the picture's black reference without sorting.
+  // Means and deviations are worked out later, only for blocks that may be
+  // black: most pictures have none.
   constexpr double inv_n = 1.0 / (kBlock * kBlockRows);
   int hist[1024] = {0};
   int analysed = 0;
-  double mean_sum = 0;
+  std::uint64_t sum_total = 0;
   for (int by = 0; by < bh_; ++by) {
-    for (int bx = 0; bx < bw_; ++bx) {
-      const size_t bi = static_cast<size_t>(by * bw_ + bx);
-      if (excluded[bi]) continue;
-      unsigned sum = 0, sq = 0;
+    const unsigned char* rows[kBlockRows];
+    for (int y = 0; y < kBlockRows; ++y) rows[y] = luma.ptr<unsigned char>(by * kBlockRows + y);
+    std::uint16_t* sums = block_sum_.data() + static_cast<size_t>(by) * static_cast<size_t>(bw_);
+    std::uint32_t* squares = block_sq_.data() + static_cast<size_t>(by) * static_cast<size_t>(bw_);
+    int bx = 0;
 #if defined(__SSE2__)
-      const __m128i zero = _mm_setzero_si128();
-      __m128i vsum = zero, vsq = zero;
+    const __m128i zero = _mm_setzero_si128();
+    for (; bx + 1 < bw_; bx += 2) {
+      __m128i vsum = zero, vsq_a = zero, vsq_b = zero;
       for (int y = 0; y < kBlockRows; ++y) {
-        const __m128i px = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(luma.ptr<unsigned char>(by * kBlockRows + y) + bx * kBlock));
+        const __m128i px = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[y] + bx * kBlock));
         vsum = _mm_add_epi32(vsum, _mm_sad_epu8(px, zero));
-        const __m128i w16 = _mm_unpacklo_epi8(px, zero);
-        vsq = _mm_add_epi32(vsq, _mm_madd_epi16(w16, w16));
+        const __m128i lo = _mm_unpacklo_epi8(px, zero), hi = _mm_unpackhi_epi8(px, zero);
+        vsq_a = _mm_add_epi32(vsq_a, _mm_madd_epi16(lo, lo));
+        vsq_b = _mm_add_epi32(vsq_b, _mm_madd_epi16(hi, hi));
       }
-      sum = static_cast<unsigned>(_mm_cvtsi128_si32(vsum));
-      vsq = _mm_add_epi32(vsq, _mm_shuffle_epi32(vsq, _MM_SHUFFLE(1, 0, 3, 2)));
-      vsq = _mm_add_epi32(vsq, _mm_shuffle_epi32(vsq, _MM_SHUFFLE(2, 3, 0, 1)));
-      sq = static_cast<unsigned>(_mm_cvtsi128_si32(vsq));
-#else
+      // Four partial squares per block: pairwise, then the halves.
+      const __m128i t = _mm_add_epi32(_mm_unpacklo_epi32(vsq_a, vsq_b), _mm_unpackhi_epi32(vsq_a, vsq_b));
+      const __m128i q = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+      sums[bx] = static_cast<std::uint16_t>(_mm_cvtsi128_si32(vsum));
+      sums[bx + 1] = static_cast<std::uint16_t>(_mm_extract_epi16(vsum, 4));
+      squares[bx] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(q));
+      squares[bx + 1] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_shuffle_epi32(q, _MM_SHUFFLE(1, 1, 1, 1))));
+    }
+#endif
+    for (; bx < bw_; ++bx) {
+      unsigned sum = 0, sq = 0;
       for (int y = 0; y < kBlockRows; ++y) {
-        const unsigned char* row = luma.ptr<unsigned char>(by * kBlockRows + y) + bx * kBlock;
+        const unsigned char* row = rows[y] + bx * kBlock;
         for (int x = 0; x < kBlock; ++x) {
           sum += row[x];
           sq += static_cast<unsigned>(row[x]) * row[x];
         }
       }
-#endif
-      const double m = sum * inv_n;
-      block_mean_[bi] = static_cast<float>(m);
-      block_std_[bi] = static_cast<float>(std::sqrt(std::max(0.0, sq * inv_n - m * m)));
-      ++hist[std::min(1023, static_cast<int>(m * 4))];
-      mean_sum += m;
+      sums[bx] = static_cast<std::uint16_t>(sum);
+      squares[bx] = sq;
+    }
+    for (bx = 0; bx < bw_; ++bx) {
+      if (excluded[static_cast<size_t>(by * bw_ + bx)]) continue;
+      // sum / 8 is the mean in quarter levels.
+      ++hist[std::min(1023, sums[bx] >> 3)];
+      sum_total += sums[bx];
       ++analysed;
     }
   }
   if (analysed == 0) return v;
-  v.mean = mean_sum / analysed;
+  // Sums of whole multiples of 1/32 in a double are exact: this is the mean of the block means.
+  v.mean = static_cast<double>(sum_total) * inv_n / analysed;
 
   // The reference is a low percentile of block means: with a logo on black
   // most blocks are black, so the 25th percentile is black level itself.
@@ -98,11 +113,12 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
   const double ceiling = black_level + p_.luma_threshold;
   int black_blocks = 0;
   if (v.level <= ceiling) {
-    for (size_t bi = 0; bi < block_mean_.size(); ++bi) {
+    for (size_t bi = 0; bi < block_sum_.size(); ++bi) {
       if (excluded[bi]) continue;
-      const double m = block_mean_[bi];
-      if (m <= ceiling && std::abs(m - v.level) <= p_.uniformity_tolerance && block_std_[bi] <= p_.noise_threshold)
-        ++black_blocks;
+      const double m = block_sum_[bi] * inv_n;
+      if (m > ceiling || std::abs(m - v.level) > p_.uniformity_tolerance) continue;
+      const float deviation = static_cast<float>(std::sqrt(std::max(0.0, block_sq_[bi] * inv_n - m * m)));
+      if (deviation <= p_.noise_threshold) ++black_blocks;
     }
   }
   v.black_fraction = static_cast<double>(black_blocks) / analysed;

@@ -4,6 +4,7 @@
 // black picture's do not.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -43,8 +44,8 @@ class BlackAnalyser {
   BlackParams p_;
   RegionMask mask_;
   int cols_ = 0, rows_ = 0, bw_ = 0, bh_ = 0;
-    std::vector<float> block_mean_;        // per block, reused
-  std::vector<float> block_std_;
+  std::vector<std::uint16_t> block_sum_;  // per block, reused: sum of its 32 pixels
+  std::vector<std::uint32_t> block_sq_;   // ... and of their squares
 };
 
 class BlackDetector final : public Detector {
