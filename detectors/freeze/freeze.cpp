@@ -26,24 +26,29 @@ constexpr double kKeyPictureFactor = 2.0;
 constexpr double kStrongBlockFraction = 0.05;
 constexpr double kStrongBlockDiff = 32.0;  // 8-bit levels
 
-// The element at index size/2 of the sorted values (what nth_element would
-// give). Block differences are whole multiples of 1/32 (sums over the 32
-// pixels a block reads, at most 255 * 32), so two counting passes find it
-// without sorting: first which run of 32 steps, then which step.
-double median_of(const std::vector<float>& v, std::vector<unsigned>& counts) {
-  if (v.empty()) return 0;
+// The element at index size/2 of the sorted block differences (what
+// nth_element would give) of the blocks not excluded. It is read from the
+// blocks' whole sums (a difference is its sum / 32, at most 255 * 32), so two
+// counting passes find it without sorting or converting: first which run of
+// 32 sums, then which sum.
+double median_of(const std::vector<std::uint16_t>& sums, const std::vector<unsigned char>* excluded,
+                 std::vector<unsigned>& counts) {
   static constexpr int kSteps = kBlock * kBlockRows;  // 32 steps per level
-  static constexpr int kMaxStep = 255 * kSteps;
-  const auto step_of = [](float x) { return std::clamp(static_cast<int>(x * kSteps + 0.5f), 0, kMaxStep); };
   counts.assign(256, 0u);
-  for (float x : v) ++counts[static_cast<size_t>(step_of(x) >> 5)];
-  size_t rank = v.size() / 2, bin = 0;
+  size_t n = 0;
+  if (excluded == nullptr) {
+    for (std::uint16_t k : sums) ++counts[k >> 5];
+    n = sums.size();
+  } else {
+    for (size_t i = 0; i < sums.size(); ++i)
+      if (!(*excluded)[i]) ++counts[sums[i] >> 5], ++n;
+  }
+  if (n == 0) return 0;
+  size_t rank = n / 2, bin = 0;
   while (rank >= counts[bin]) rank -= counts[bin++];
   unsigned fine[32] = {0};
-  for (float x : v) {
-    const int k = step_of(x);
-    if (static_cast<size_t>(k >> 5) == bin) ++fine[k & 31];
-  }
+  for (size_t i = 0; i < sums.size(); ++i)
+    if (static_cast<size_t>(sums[i] >> 5) == bin && (excluded == nullptr || !(*excluded)[i])) ++fine[sums[i] & 31];
   size_t step = 0;
   while (rank >= fine[step]) rank -= fine[step++];
   return static_cast<double>(bin * 32 + step) / kSteps;
@@ -56,7 +61,9 @@ double median_of(const std::vector<float>& v, std::vector<unsigned>& counts) {
 // every row, and this runs on every picture.
 void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector<float>& out) {
   const int bw = a.cols / kBlock, bh = a.rows / kBlockRows;
-  out.assign(static_cast<size_t>(bw) * static_cast<size_t>(bh), 0.f);
+  // Every element is written below.
+  out.resize(static_cast<size_t>(bw) * static_cast<size_t>(bh));
+  diff_sums_.resize(out.size());
   std::vector<unsigned>& acc = acc_;
   acc.resize(static_cast<size_t>(bw));
   constexpr float inv_n = 1.f / (kBlock * kBlockRows);
@@ -67,8 +74,11 @@ void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector
       const unsigned char* pb = b.ptr<unsigned char>(y);
       add_block_sads(pa, pb, bw, acc);
     }
-    for (int bx = 0; bx < bw; ++bx)
-      out[static_cast<size_t>(by * bw + bx)] = static_cast<float>(acc[static_cast<size_t>(bx)]) * inv_n;
+    for (int bx = 0; bx < bw; ++bx) {
+      const unsigned sum = acc[static_cast<size_t>(bx)];
+      out[static_cast<size_t>(by * bw + bx)] = static_cast<float>(sum) * inv_n;
+      diff_sums_[static_cast<size_t>(by * bw + bx)] = static_cast<std::uint16_t>(sum);
+    }
   }
 }
 
@@ -135,7 +145,7 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
     return v;
   }
   block_diffs(luma, ref_, diff_ref_);
-  v.noise_floor = median_of(kept(diff_ref_), median_counts_);
+  v.noise_floor = median_of(diff_sums_, excluded_, median_counts_);
   // The noise floor raises the threshold for noisy held pictures, but only up
   // to what coding noise can be: a picture that changes everywhere (a flash,
   // a fade, a cut to similar content) is new content, not louder noise.
@@ -178,7 +188,7 @@ FreezeVerdict FreezeAnalyser::analyse(const cv::Mat& luma, bool key_picture) {
   }
   if (!v.changed) {
     block_diffs(luma, prev_, diff_prev_);
-    v.frame_noise = median_of(kept(diff_prev_), median_counts_);
+    v.frame_noise = median_of(diff_sums_, excluded_, median_counts_);
   }
   hold_picture(luma, prev_);
   return v;

@@ -9,6 +9,7 @@
 // static shot shows up as spread change on most pictures and keeps it "live".
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -55,6 +56,7 @@ class FreezeAnalyser {
 
  private:
   double block_activity(const cv::Mat& luma, std::vector<float>& out);
+  // Also leaves each block's whole sum of differences in diff_sums_.
   void block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector<float>& out);
   // The values of the blocks outside the exclusion regions (`v` itself when
   // nothing is excluded).
@@ -70,6 +72,7 @@ class FreezeAnalyser {
   std::vector<float> ref_block_activity_;
   cv::Mat ref_, prev_;
   std::vector<float> diff_ref_, diff_prev_;
+  std::vector<std::uint16_t> diff_sums_;  // of the last block_diffs()
   std::vector<unsigned> median_counts_;
   std::vector<unsigned> acc_;  // per block column, reused
 };
