@@ -79,6 +79,51 @@ AVMON_EDGE_KERNEL(broken_avx2, __attribute__((target("avx2"))), __m256i, __m256i
                   _mm256_cmpgt_epi16, _mm256_packs_epi16, _mm256_andnot_si256, _mm256_and_si256, _mm256_sad_epu8,
                   _mm256_add_epi64, 32)
 #undef AVMON_EDGE_KERNEL
+
+// The same test across the vertical grid lines of one row (steps between
+// columns x-1 and x: the row against itself shifted), for 16-px blocks: a
+// vector from a line on the grid holds it in lane 0 and the line 8 px off it
+// in lane 8, and the next block's two in lanes 16 and 24 (AVX2; packs and
+// unpacks keep the byte order within 128-bit lanes). Counts into on[c] and
+// off[c] from column c while a vector's reads stay inside the row; returns
+// the first column not done.
+#define AVMON_COLUMN_KERNEL(NAME, ATTR, V, P, LOAD, SETZERO, SET1_8, SET1_16, SUBS, OR, MAX, CMPEQ, UNPACKLO,          \
+                            UNPACKHI, MULHI, CMPGT, PACKS, ANDNOT, MOVEMASK, WIDTH)                                   \
+  ATTR int NAME(const unsigned char* r, int cols, int c, int columns, const EdgeTest& t, unsigned short* on,           \
+                unsigned short* off) {                                                                               \
+    const V zero = SETZERO(), two = SET1_8(2);                                                                       \
+    const V min_step = SET1_8(static_cast<char>(t.min_step));                                                        \
+    const V ratio = SET1_16(static_cast<short>(t.ratio_q8));                                                         \
+    constexpr int per = (WIDTH) / 16;                                                                                \
+    for (; c + per <= columns && (c + 1) * 16 + (WIDTH) + 1 <= cols; c += per) {                                     \
+      const unsigned char* x = r + (c + 1) * 16;                                                                     \
+      const V a2 = LOAD(reinterpret_cast<const P*>(x - 2)), a1 = LOAD(reinterpret_cast<const P*>(x - 1));            \
+      const V a0 = LOAD(reinterpret_cast<const P*>(x)), b1 = LOAD(reinterpret_cast<const P*>(x + 1));                \
+      const V step = OR(SUBS(a0, a1), SUBS(a1, a0));                                                                 \
+      const V m = MAX(OR(SUBS(a1, a2), SUBS(a2, a1)), OR(SUBS(b1, a0), SUBS(a0, b1)));                               \
+      const V big = CMPEQ(MAX(step, min_step), step);                                                                \
+      const V room = SUBS(step, two);                                                                                \
+      const V over_lo = CMPGT(MULHI(UNPACKLO(zero, m), ratio), UNPACKLO(room, zero));                                \
+      const V over_hi = CMPGT(MULHI(UNPACKHI(zero, m), ratio), UNPACKHI(room, zero));                                \
+      const unsigned bits = static_cast<unsigned>(MOVEMASK(ANDNOT(PACKS(over_lo, over_hi), big)));                   \
+      for (int k = 0; k < per; ++k) {                                                                                \
+        on[c + k] = static_cast<unsigned short>(on[c + k] + ((bits >> (16 * k)) & 1u));                              \
+        off[c + k] = static_cast<unsigned short>(off[c + k] + ((bits >> (16 * k + 8)) & 1u));                        \
+      }                                                                                                              \
+    }                                                                                                                \
+    return c;                                                                                                        \
+  }
+
+AVMON_COLUMN_KERNEL(columns_sse2, , __m128i, __m128i, _mm_loadu_si128, _mm_setzero_si128, _mm_set1_epi8,
+                    _mm_set1_epi16, _mm_subs_epu8, _mm_or_si128, _mm_max_epu8, _mm_cmpeq_epi8, _mm_unpacklo_epi8,
+                    _mm_unpackhi_epi8, _mm_mulhi_epu16, _mm_cmpgt_epi16, _mm_packs_epi16, _mm_andnot_si128,
+                    _mm_movemask_epi8, 16)
+AVMON_COLUMN_KERNEL(columns_avx2, __attribute__((target("avx2"))), __m256i, __m256i, _mm256_loadu_si256,
+                    _mm256_setzero_si256, _mm256_set1_epi8, _mm256_set1_epi16, _mm256_subs_epu8, _mm256_or_si256,
+                    _mm256_max_epu8, _mm256_cmpeq_epi8, _mm256_unpacklo_epi8, _mm256_unpackhi_epi8,
+                    _mm256_mulhi_epu16, _mm256_cmpgt_epi16, _mm256_packs_epi16, _mm256_andnot_si256,
+                    _mm256_movemask_epi8, 32)
+#undef AVMON_COLUMN_KERNEL
 #endif
 
 int broken_along_row(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0,
@@ -130,11 +175,22 @@ GridStats analyse_grid(const cv::Mat& y, const GridParams& p, int phase, RegionM
   constexpr int kMaxColumns = 512;  // 8192 px / 16
   std::array<unsigned short, kMaxColumns> col_on{}, col_off{}, col_on_n{}, col_off_n{};
   const int columns = std::min(kMaxColumns, (y.cols - half - 2) / b);
+  int vector_columns = 0, vector_rows = 0;  // columns [0, vector_columns) examined by vector on so many rows
   for (int mb = phase; (mb + 1) * b <= y.rows; mb += phases) {
     const int row = mb * b + half;
     const unsigned char* r = y.ptr<unsigned char>(row);
     if (mask != nullptr) mask->clear_spans(y.size(), row, row + 1, spans);
-    for (int c = 0; c < columns; ++c) {
+    int c = 0;
+#if defined(__x86_64__)
+    if (mask == nullptr && b == 16) {
+      static const bool avx2 = __builtin_cpu_supports("avx2");
+      if (avx2) c = columns_avx2(r, y.cols, c, columns, edge, col_on.data(), col_off.data());
+      c = columns_sse2(r, y.cols, c, columns, edge, col_on.data(), col_off.data());
+      vector_columns = c;  // the same on every row
+      ++vector_rows;
+    }
+#endif
+    for (; c < columns; ++c) {
       const int gx = (c + 1) * b;
       for (int off = 0; off <= half; off += half) {
         const int x = gx + off;
@@ -145,6 +201,10 @@ GridStats analyse_grid(const cv::Mat& y, const GridParams& p, int phase, RegionM
         ++(off == 0 ? col_on_n : col_off_n)[static_cast<size_t>(c)];
       }
     }
+  }
+  for (int c = 0; c < vector_columns; ++c) {
+    col_on_n[static_cast<size_t>(c)] = static_cast<unsigned short>(col_on_n[static_cast<size_t>(c)] + vector_rows);
+    col_off_n[static_cast<size_t>(c)] = static_cast<unsigned short>(col_off_n[static_cast<size_t>(c)] + vector_rows);
   }
   for (int c = 0; c < columns; ++c) {
     const int on = col_on[static_cast<size_t>(c)], off = col_off[static_cast<size_t>(c)];

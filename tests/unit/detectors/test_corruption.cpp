@@ -181,6 +181,41 @@ TEST(CorruptionDetector, DamageOnlyInsideAnExcludedRegionIsNotReported) {
   EXPECT_NEAR(elsewhere.sink.first_active_time("corruption"), 40 * kDt, 1e-9);
 }
 
+TEST(CorruptionGrid, VectorVerticalLinesCountWhatTheColumnByColumnTestCounts) {
+  // With no regions the vertical grid lines are tested a vector at a time; a
+  // region that lies wholly off the picture masks nothing but keeps the
+  // column-by-column test. Random pictures (noise, big steps, damaged
+  // macroblocks) at widths that leave columns for the scalar tail.
+  cv::RNG rng(11);
+  avmon::video::RegionMask off_picture({{1.0, 1.0, 0.1, 0.1}});
+  int broken = 0;
+  for (int cols : {64, 1000, 1921, 1920})
+    for (int phase : {0, 1}) {
+      cv::Mat img(96, cols, CV_8U);
+      for (int r = 0; r < img.rows; ++r)
+        for (int c = 0; c < cols; ++c)
+          img.at<unsigned char>(r, c) = static_cast<unsigned char>(rng.uniform(0, 6) == 0 ? rng.uniform(0, 256) : 90 + rng.uniform(0, 8));
+      for (int k = 0; k < 6; ++k) {
+        const int bx = rng.uniform(0, cols / 16), by = rng.uniform(0, img.rows / 16);
+        img(cv::Rect(bx * 16, by * 16, 16, 16)).setTo(rng.uniform(0, 256));
+      }
+      for (int min_step : {2, 20})
+        for (double ratio : {1.0, 3.0}) {
+          GridParams p;
+          p.min_step = min_step;
+          p.step_ratio = ratio;
+          const auto vec = analyse_grid(img, p, phase);
+          const auto col = analyse_grid(img, p, phase, &off_picture);
+          EXPECT_EQ(vec.on_grid, col.on_grid) << cols << " " << phase << " " << min_step << " " << ratio;
+          EXPECT_EQ(vec.on_broken, col.on_broken) << cols << " " << phase << " " << min_step << " " << ratio;
+          EXPECT_EQ(vec.off_grid, col.off_grid) << cols << " " << phase << " " << min_step << " " << ratio;
+          EXPECT_EQ(vec.off_broken, col.off_broken) << cols << " " << phase << " " << min_step << " " << ratio;
+          broken += vec.on_broken + vec.off_broken;
+        }
+    }
+  EXPECT_GT(broken, 100);  // the comparison is not vacuous
+}
+
 TEST(CorruptionGrid, ExcludedRegionsAreNotExamined) {
   const cv::Mat img = scene(12);
   const cv::Mat hit = damaged_in(img, cv::Rect(0, 0, kW, 160), 5);  // the top 10 macroblock rows
