@@ -2,6 +2,10 @@
 
 #include <numbers>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace avmon::audio {
 
 double zero_crossing_frequency_hz(const float* x, int n, double mean, int sample_rate) {
@@ -105,7 +109,18 @@ void TruePeakMeter::feed(int c, const float* x, int n, bool interpolate) {
   w.resize(static_cast<size_t>(kTaps - 1 + n));  // grows once to the largest segment
   std::copy(x, x + n, w.begin() + (kTaps - 1));
   float pk = 0;
-  for (int i = 0; i < n; ++i) pk = std::max(pk, std::abs(x[i]));
+  int i0 = 0;
+#if defined(__SSE2__)
+  // Four samples at a time. maxps returns its second operand when the first
+  // is NaN, as std::max(pk, NaN) keeps pk: the same peak as the scalar loop.
+  const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+  __m128 vpk = _mm_setzero_ps();
+  for (; i0 + 4 <= n; i0 += 4) vpk = _mm_max_ps(_mm_and_ps(_mm_loadu_ps(x + i0), abs_mask), vpk);
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, vpk);
+  for (float l : lanes) pk = std::max(pk, l);
+#endif
+  for (int i = i0; i < n; ++i) pk = std::max(pk, std::abs(x[i]));
   if (interpolate) {
     // The phases computed at sample i interpolate between samples i-6 and
     // i-5 (the filter's centre). A point there can only beat the peak so far
@@ -114,14 +129,32 @@ void TruePeakMeter::feed(int c, const float* x, int n, bool interpolate) {
     // cent of its samples that close to its peak, so most are skipped.
     const float gate = 0.5f * static_cast<float>(std::max(peak, static_cast<double>(pk)));
     constexpr int kLeft = kTaps - 1 - 6, kRight = kTaps - 1 - 5;
-    for (int i = 0; i < n; ++i) {
+    const auto phases = [&](int i) {
       const float* s = w.data() + i;  // s[0..kTaps) ends at the current sample
-      if (std::abs(s[kLeft]) < gate && std::abs(s[kRight]) < gate) continue;
       for (int p = 0; p < kPhases; ++p) {
         float acc = 0;
         for (int j = 0; j < kTaps; ++j) acc += coef_[p][j] * s[kTaps - 1 - j];
         pk = std::max(pk, std::abs(acc));
       }
+    };
+    int i = 0;
+#if defined(__SSE2__)
+    // The gate four samples at a time; "not below" (cmpnlt) lets a NaN
+    // through, as the scalar test does.
+    const __m128 g = _mm_set1_ps(gate);
+    for (; i + 4 <= n; i += 4) {
+      const __m128 l = _mm_and_ps(_mm_loadu_ps(w.data() + i + kLeft), abs_mask);
+      const __m128 r = _mm_and_ps(_mm_loadu_ps(w.data() + i + kRight), abs_mask);
+      const int open = _mm_movemask_ps(_mm_or_ps(_mm_cmpnlt_ps(l, g), _mm_cmpnlt_ps(r, g)));
+      if (open == 0) continue;
+      for (int k = 0; k < 4; ++k)
+        if ((open >> k) & 1) phases(i + k);
+    }
+#endif
+    for (; i < n; ++i) {
+      const float* s = w.data() + i;
+      if (std::abs(s[kLeft]) < gate && std::abs(s[kRight]) < gate) continue;
+      phases(i);
     }
   }
   peak = std::max(peak, static_cast<double>(pk));

@@ -1,5 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "audio_common/audio_common.hpp"
 #include "loudness/loudness.hpp"
 #include "unit/detectors/audio_signals.hpp"
 
@@ -108,3 +114,34 @@ TEST(LoudnessDetector, LfeIsNotMeasuredAndSurroundsWeighMore) {
 
 }  // namespace
 }  // namespace avmon::test::audio
+
+TEST(TruePeakMeter, SegmentsOfFourOrMoreReadTheSamePeaksAsSampleBySample) {
+  // Segments of three samples or fewer take the one-sample-at-a-time path
+  // only; longer ones the four-at-a-time peak and gate. Both must find the
+  // same peak, bit for bit, NaN samples (skipped by the peak) included.
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<float> x(4801);
+    float level = 0.05f;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (i % 480 == 0) level = 0.05f + 0.9f * (u(rng) + 1.f) / 2.f;  // level steps open the gate
+      x[i] = level * u(rng);
+      if (trial % 4 == 3 && i % 997 == 0) x[i] = std::numeric_limits<float>::quiet_NaN();
+    }
+    avmon::audio::TruePeakMeter whole, small;
+    whole.reset(1);
+    small.reset(1);
+    for (size_t i = 0; i < x.size(); i += 1000) whole.feed(0, x.data() + i, static_cast<int>(std::min<size_t>(1000, x.size() - i)), true);
+    for (size_t i = 0; i < x.size(); i += 3) small.feed(0, x.data() + i, static_cast<int>(std::min<size_t>(3, x.size() - i)), true);
+    EXPECT_EQ(whole.peak(0), small.peak(0)) << "trial " << trial;
+    EXPECT_GT(whole.peak(0), 0.5);
+    // Without interpolation: the largest |sample|, NaN skipped.
+    float want = 0;
+    for (float v : x) want = std::max(want, std::abs(v));
+    avmon::audio::TruePeakMeter samples;
+    samples.reset(1);
+    for (size_t i = 0; i < x.size(); i += 1000) samples.feed(0, x.data() + i, static_cast<int>(std::min<size_t>(1000, x.size() - i)), false);
+    EXPECT_EQ(samples.peak(0), static_cast<double>(want)) << "trial " << trial;
+  }
+}
