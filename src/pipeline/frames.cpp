@@ -37,6 +37,20 @@ void convert(const AVFrame* src, AVPixelFormat dst_fmt, cv::Mat& dst) {
   sws_scale(cache.ctx, src->data, src->linesize, 0, src->height, dst_data, dst_stride);
 }
 
+// A picture swscale will write into. Its vector code stores whole vectors
+// and may run past the end of a row (it expects FFmpeg's padded frames);
+// rows are written top to bottom, so a row's overrun is overwritten by the
+// next row and only the last row's goes past the picture. Spare rows under
+// the picture take it, never the allocator's bookkeeping of the next block.
+// The picture stays continuous (a row range of a continuous matrix).
+void create_for_swscale(cv::Mat& m, cv::Size size, int type) {
+  constexpr std::size_t kOverrunBytes = 256;
+  const std::size_t row_bytes = static_cast<std::size_t>(size.width) * CV_ELEM_SIZE(type);
+  const int spare_rows = static_cast<int>((kOverrunBytes + row_bytes - 1) / row_bytes);
+  cv::Mat storage(size.height + spare_rows, size.width, type);
+  m = storage.rowRange(0, size.height);
+}
+
 bool is_8bit_planar_yuv(int fmt) {
   switch (fmt) {
     case AV_PIX_FMT_YUV420P: case AV_PIX_FMT_YUVJ420P: case AV_PIX_FMT_YUV422P:
@@ -72,7 +86,7 @@ const cv::Mat& BusVideoFrame::luma_full() const {
       full_ = cv::Mat(frame_->height, frame_->width, CV_8UC1, frame_->data[0],
                       static_cast<size_t>(frame_->linesize[0]));
     } else {
-      full_.create(frame_->height, frame_->width, CV_8UC1);
+      create_for_swscale(full_, {frame_->width, frame_->height}, CV_8UC1);
       convert(frame_.get(), AV_PIX_FMT_GRAY8, full_);
       if (stats_) ++stats_->luma_full_converted;
     }
@@ -91,7 +105,7 @@ const cv::Mat& BusVideoFrame::luma() const {
       // box averages, so the SIMD box kernels do it (a seventh of swscale's
       // cost at 1080p, a third at 720p); swscale's area filter where there
       // is no kernel (CPUs other than x86-64).
-      luma_.create(s, CV_8UC1);
+      create_for_swscale(luma_, s, CV_8UC1);
       if (!box_downscale(frame_->data[0], frame_->linesize[0], frame_->width, frame_->height,
                          analysis_factor(frame_->width), luma_.data, static_cast<int>(luma_.step[0]))) {
         AVFrame y{};
@@ -103,7 +117,7 @@ const cv::Mat& BusVideoFrame::luma() const {
         convert(&y, AV_PIX_FMT_GRAY8, luma_);
       }
     } else {
-      luma_.create(s, CV_8UC1);
+      create_for_swscale(luma_, s, CV_8UC1);
       convert(frame_.get(), AV_PIX_FMT_GRAY8, luma_);
     }
     if (stats_) ++stats_->luma;
@@ -136,7 +150,7 @@ const cv::Mat& BusVideoFrame::luma_even_rows() const {
 
 const cv::Mat& BusVideoFrame::bgr() const {
   std::call_once(bgr_once_, [this] {
-    bgr_.create(analysis_size(frame_->width, frame_->height), CV_8UC3);
+    create_for_swscale(bgr_, analysis_size(frame_->width, frame_->height), CV_8UC3);
     convert(frame_.get(), AV_PIX_FMT_BGR24, bgr_);
     if (stats_) ++stats_->bgr;
   });
