@@ -8,7 +8,9 @@
 // one asks to close. Never a crash or a sanitizer report; every answer is
 // framed: one head ending in an empty line, a Content-Length equal to the
 // body of a GET (no body for HEAD), JSON bodies parse (valid UTF-8), and no
-// answer shows the credentials of the input URL.
+// answer shows the credentials of the input URL. The alarm API (/api/v1)
+// answers over a book with an open alarm and a token, so that its bodies
+// (JSON from the outside) and its authorization header are fuzzed too.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -18,6 +20,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <nlohmann/json.hpp>
 
+#include "alarms/alarm_book.hpp"
 #include "app/telemetry.hpp"
 #include "http/session_impl.hpp"
 #include "util/url.hpp"
@@ -50,6 +53,23 @@ avmon::Telemetry& telemetry() {
   }();
   (void)ready;
   return t;
+}
+
+struct NoSink : avmon::EventSink {
+  void emit(const nlohmann::json&) override {}
+};
+
+avmon::HttpState& state() {
+  static NoSink sink;
+  static avmon::AlarmBook book(avmon::AlarmsConfig{}, "fuzz", sink);
+  static avmon::HttpState s(telemetry(), avmon::ApiSettings{&book, "fuzz-token", false});
+  static const bool ready = [] {
+    book.emit({{"kind", "defect.start"}, {"id", "00112233aabbccdd"}, {"stream", "fuzz"}, {"type", "black"},
+               {"detector", "black"}, {"severity", "major"}, {"media_time", 1.5}});
+    return true;
+  }();
+  (void)ready;
+  return s;
 }
 
 void check_framed(const avmon::http_session::Response& r, bool head_request) {
@@ -96,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (used == 0 && !parser.is_done()) return 0;  // no progress: never loop
     }
     const auto& req = parser.get();
-    avmon::http_session::Response res = avmon::http_session::respond(req, telemetry());
+    avmon::http_session::Response res = avmon::http_session::respond(req, telemetry(), &state());
     const bool head_request = req.method() == http::verb::head;
     check_framed(res, head_request);
     if (!head_request && res.head.find("Content-Type: application/json") != std::string::npos) {

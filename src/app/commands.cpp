@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "alarms/alarm_book.hpp"
 #include "ancillary/expect.hpp"
 #include "app/exit_status.hpp"
 #include "app/healthcheck.hpp"
@@ -21,6 +22,7 @@
 #include "app/signals.hpp"
 #include "app/telemetry.hpp"
 #include "config/config.hpp"
+#include "http/routes.hpp"
 #include "http/server.hpp"
 #include "input/source.hpp"
 #include "notify/factory.hpp"
@@ -83,12 +85,13 @@ struct Ops {
 
 // Throws ConfigError for a bad notifier setting, std::runtime_error when
 // http.listen cannot be bound.
-Ops start_ops(const Config& cfg, NotifierHub& hub, const std::string& stream) {
+Ops start_ops(const Config& cfg, NotifierHub& hub, const std::string& stream, AlarmBook& alarms) {
   add_configured_notifiers(hub, cfg.notifiers, stream);
   Ops ops;
   if (cfg.http.listen.empty()) return ops;
   ops.telemetry = std::make_unique<Telemetry>(redact_url(cfg.input.url), stream);
-  ops.http = start_http_server(cfg.http.listen, *ops.telemetry);
+  ops.http = start_http_server(cfg.http.listen, *ops.telemetry,
+                               ApiSettings{&alarms, cfg.http.api_token, cfg.http.api_read_token});
   std::string prefix = cfg.http.public_url;
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
   ops.telemetry->set_thumbnail_prefix(prefix);
@@ -104,9 +107,9 @@ Ops start_ops(const Config& cfg, NotifierHub& hub, const std::string& stream) {
 
 // start_ops(), with a listen address that cannot be bound reported as bad
 // usage (exit status 2) rather than as an internal error.
-std::optional<Ops> try_start_ops(const Config& cfg, NotifierHub& hub, const std::string& stream) {
+std::optional<Ops> try_start_ops(const Config& cfg, NotifierHub& hub, const std::string& stream, AlarmBook& alarms) {
   try {
-    return start_ops(cfg, hub, stream);
+    return start_ops(cfg, hub, stream, alarms);
   } catch (const std::runtime_error& e) {
     if (dynamic_cast<const ConfigError*>(&e)) throw;
     spdlog::error("{}", e.what());
@@ -114,14 +117,24 @@ std::optional<Ops> try_start_ops(const Config& cfg, NotifierHub& hub, const std:
   }
 }
 
-int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::string& stream, Telemetry* telemetry,
-            bool print_expect = false, ProgressOutputs* progress = nullptr) {
+// The alarm layer between the engine and the hub (src/alarms), with its
+// state from the previous instance.
+std::unique_ptr<AlarmBook> make_alarms(const Config& cfg, NotifierHub& hub, const std::string& stream) {
+  auto book = std::make_unique<AlarmBook>(resolve_alarms_config(cfg.alarms, cfg.notifiers.spool_dir, stream), stream, hub);
+  book->set_stop_check([] { return stop_requested().load(); });
+  book->load_state();
+  return book;
+}
+
+int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, AlarmBook& alarms, const std::string& stream,
+            Telemetry* telemetry, bool print_expect = false, ProgressOutputs* progress = nullptr) {
   // SIGHUP (logrotate) re-opens the events file while the hub lives.
   set_reopen_handler([&hub] { hub.reopen(); });
   struct Unset {
     ~Unset() { set_reopen_handler({}); }
   } unset;
-  Monitor monitor(cfg, source, hub, stream);
+  Monitor monitor(cfg, source, alarms, stream);
+  alarms.start_ticker();
   if (telemetry) monitor.set_telemetry(telemetry);
   if (reports::settings().get_bool("enabled")) {
     auto live = std::make_shared<reports::LiveReports>(reports::settings().get_string("dir"), reports::report_preset(cfg));
@@ -148,6 +161,7 @@ int analyse(Config& cfg, MediaSource& source, NotifierHub& hub, const std::strin
     });
   }
   std::string reason = monitor.run();
+  alarms.stop_ticker();
   if (reporter) reporter->finish();
   if (print_expect) std::cout << expect::expect_yaml(monitor.summary().value("format", nlohmann::json::object()));
   hub.close();
@@ -228,7 +242,8 @@ int run_command(const Invocation& inv) {
     return exit_status::kUsage;
   }
   std::string stream = cfg.stream_name.empty() ? stream_name_from_url(cfg.input.url) : cfg.stream_name;
-  std::optional<Ops> ops = try_start_ops(cfg, hub, stream);
+  auto alarms = make_alarms(cfg, hub, stream);
+  std::optional<Ops> ops = try_start_ops(cfg, hub, stream, *alarms);
   if (!ops) return exit_status::kUsage;
   auto source = make_av_source(cfg.input, &stop_requested());
   try {
@@ -237,7 +252,7 @@ int run_command(const Invocation& inv) {
     spdlog::error("{}", e.what());
     return exit_status::kInput;
   }
-  return analyse(cfg, *source, hub, stream, ops->telemetry.get(), inv.print_expect, &progress);
+  return analyse(cfg, *source, hub, *alarms, stream, ops->telemetry.get(), inv.print_expect, &progress);
 }
 
 int demo_command(const Invocation& inv) {
@@ -254,9 +269,10 @@ int demo_command(const Invocation& inv) {
   if (tty) std::printf("avmon demo: 60 s generated programme; expect black at 10 s, freeze at 25 s, silence at 40 s\n");
   auto source = make_demo_source({60, !inv.fast}, &stop_requested());
   std::string stream = cfg.stream_name.empty() ? "demo" : cfg.stream_name;
-  std::optional<Ops> ops = try_start_ops(cfg, hub, stream);
+  auto alarms = make_alarms(cfg, hub, stream);
+  std::optional<Ops> ops = try_start_ops(cfg, hub, stream, *alarms);
   if (!ops) return exit_status::kUsage;
-  return analyse(cfg, *source, hub, stream, ops->telemetry.get());
+  return analyse(cfg, *source, hub, *alarms, stream, ops->telemetry.get());
 }
 
 int check_config_command(const Invocation& inv) {

@@ -50,6 +50,14 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
     evidence_ = std::make_unique<evidence::Recorder>(evidence::Settings::from(cfg.evidence), sink, stream_,
                                                      source.live());
   engine_ = std::make_unique<EventEngine>(stream_, evidence_ ? static_cast<EventSink&>(*evidence_) : sink, nonce);
+  for (const auto& [type, policy] : cfg.alarms.types) engine_->override_type(type, policy);
+  // The start-up grace from the first timestamp (media time 0); a live
+  // input's again after each outage (SignalLossWatch).
+  std::set<std::string> content_types;
+  for (const auto& d : cfg.detectors)
+    if (d.enabled) content_types.insert(d.info->types.begin(), d.info->types.end());
+  engine_->set_grace_types(std::move(content_types));
+  engine_->begin_grace(0, source.live() ? cfg.alarms.startup_grace_s : cfg.alarms.file_startup_grace_s);
 
   std::vector<DetectorSlot> slots;
   for (const auto& d : cfg.detectors) {
@@ -83,7 +91,8 @@ Monitor::Monitor(const Config& cfg, MediaSource& source, EventSink& sink, std::s
   dispatcher_ = std::make_unique<Dispatcher>(
       std::move(slots), *engine_, source.live() ? Dispatcher::Mode::DropWhenBehind : Dispatcher::Mode::Lossless,
       cfg.pipeline.threads, cfg.pipeline.queue_frames, limits);
-  if (source.live()) signal_loss_ = std::make_unique<SignalLossWatch>(cfg.input, source, *dispatcher_);
+  if (source.live())
+    signal_loss_ = std::make_unique<SignalLossWatch>(cfg.input, source, *dispatcher_, cfg.alarms.startup_grace_s);
   if (transport.analyzer) transport_ = std::make_unique<TransportEvents>(cfg, transport, *dispatcher_, source.live());
   if (evidence_)
     evidence_->set_emitter([this](nlohmann::json line) {

@@ -21,8 +21,8 @@ void SignalLossWatch::declare(EventEngine& engine, const Config& cfg) {
   engine.add_detector(kDetector, policy, {"signal_loss"}, {types.begin(), types.end()});
 }
 
-SignalLossWatch::SignalLossWatch(const InputConfig& cfg, MediaSource& source, Dispatcher& dispatcher)
-    : cfg_(cfg), source_(source), dispatcher_(dispatcher), watchdog_(cfg.signal_loss_timeout_s) {}
+SignalLossWatch::SignalLossWatch(const InputConfig& cfg, MediaSource& source, Dispatcher& dispatcher, double grace_s)
+    : cfg_(cfg), source_(source), dispatcher_(dispatcher), watchdog_(cfg.signal_loss_timeout_s), grace_s_(grace_s) {}
 
 SignalLossWatch::~SignalLossWatch() { stop(0); }
 
@@ -102,6 +102,8 @@ void SignalLossWatch::on_media(double media_time_s, double duration_s) {
                    human_number(d["outage_s"].get<double>(), 1));
       observe(media_time_s, true, d);  // the end event carries the outage's figures
       observe(media_time_s, false, nlohmann::json::object());
+      // Pictures and sound settle again after the outage (alarms.startup_grace_s).
+      if (grace_s_ > 0) dispatcher_.with_engine([&](EventEngine& e) { e.begin_grace(media_time_s, grace_s_); });
     }
     last_media_end_s_ = std::max(last_media_end_s_, media_time_s + duration_s);
   }

@@ -28,7 +28,8 @@ class SignalLossWatch {
   // enabled detector.
   static void declare(EventEngine& engine, const Config& cfg);
 
-  SignalLossWatch(const InputConfig& cfg, MediaSource& source, Dispatcher& dispatcher);
+  // `grace_s`: the start-up grace begun again when a loss ends (alarms.startup_grace_s).
+  SignalLossWatch(const InputConfig& cfg, MediaSource& source, Dispatcher& dispatcher, double grace_s = 0);
   ~SignalLossWatch();
   SignalLossWatch(const SignalLossWatch&) = delete;
   SignalLossWatch& operator=(const SignalLossWatch&) = delete;
@@ -65,6 +66,7 @@ class SignalLossWatch {
   std::uint64_t attempts_at_loss_ = 0;
   std::uint64_t resumes_at_loss_ = 0;
   std::uint64_t losses_ = 0;
+  double grace_s_ = 0;
 };
 
 }  // namespace avmon

@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/alarms_yaml.hpp"
 #include "config/yaml_input.hpp"
 #include "util/text.hpp"
 
@@ -193,6 +194,17 @@ struct Builder {
     else if (section == "log" && key == "format") c.log_format = str();
     else if (section == "http" && key == "listen") c.http.listen = str();
     else if (section == "http" && key == "public_url") c.http.public_url = str();
+    else if (section == "http" && key == "api_token") c.http.api_token = str();
+    else if (section == "http" && key == "api_read_token") c.http.api_read_token = std::get<bool>(v);
+    else if (section == "alarms" && key == "startup_grace_s") c.alarms.startup_grace_s = dbl();
+    else if (section == "alarms" && key == "file_startup_grace_s") c.alarms.file_startup_grace_s = dbl();
+    else if (section == "alarms" && key == "flap_count") c.alarms.flap_count = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "alarms" && key == "flap_window_s") c.alarms.flap_window_s = dbl();
+    else if (section == "alarms" && key == "flap_settle_s") c.alarms.flap_settle_s = dbl();
+    else if (section == "alarms" && key == "keep_cleared") c.alarms.keep_cleared = static_cast<int>(std::get<std::int64_t>(v));
+    else if (section == "alarms" && key == "restart_grace_s") c.alarms.restart_grace_s = dbl();
+    else if (section == "alarms" && key == "state_file") c.alarms.state_file = str();
+    else if (section == "alarms" && key == "latch") c.alarms.latch = std::get<std::vector<std::string>>(v);
     else if (section == "notifiers" && key == "queue_size") c.notifiers.queue_size = static_cast<int>(std::get<std::int64_t>(v));
     else if (section == "notifiers" && key == "initial_backoff_s") c.notifiers.initial_backoff_s = dbl();
     else if (section == "notifiers" && key == "max_backoff_s") c.notifiers.max_backoff_s = dbl();
@@ -202,6 +214,7 @@ struct Builder {
     else if (section == "notifiers.webhook" && key == "url") c.notifiers.webhook.url = str();
     else if (section == "notifiers.webhook" && key == "secret") c.notifiers.webhook.secret = str();
     else if (section == "notifiers.webhook" && key == "timeout_s") c.notifiers.webhook.timeout_s = dbl();
+    else if (section == "notifiers.webhook" && key == "paging") c.notifiers.webhook.paging = std::get<bool>(v);
     else if (section == "notifiers.alertmanager" && key == "url") c.notifiers.alertmanager.url = str();
     else if (section == "notifiers.alertmanager" && key == "resend_interval_s") c.notifiers.alertmanager.resend_interval_s = dbl();
     else if (section == "notifiers.alertmanager" && key == "timeout_s") c.notifiers.alertmanager.timeout_s = dbl();
@@ -253,6 +266,7 @@ struct Builder {
       if (!spec) {
         auto known = names_of(s.options);
         if (section == "input") known.push_back("options");
+        if (section == "alarms") known.insert(known.end(), {"types", "masks", "schedules"});
         for (const auto& sub : core_sections())
           if (sub.name.rfind(section + ".", 0) == 0) known.push_back(sub.name.substr(section.size() + 1));
         fail(place, dotted, "unknown option (known: " + known_list(known) + ")");
@@ -295,6 +309,8 @@ struct Builder {
           expect_map(kv.second, file, section + "." + key);
           for (const auto& opt : kv.second)
             apply({section, key, opt.first.as<std::string>()}, opt.second, where(file, opt.first.Mark()));
+        } else if (section == "alarms" && is_alarm_structure(key)) {
+          read_alarm_structure(c.alarms, key, kv.second, file);
         } else if (section == "input" && key == "options") {
           expect_map(kv.second, file, "input.options");
           for (const auto& opt : kv.second)
@@ -405,7 +421,35 @@ const std::vector<SectionSpec>& core_sections() {
          "ADDR:PORT to listen on, e.g. 127.0.0.1:8080 (or --http); no authentication: 0.0.0.0 opens it to every "
          "network the host is on; empty: no HTTP server", {}},
         {"public_url", OptionType::String, std::string(), {}, {}, "",
-         "URL prefix under which this server is reached, for thumbnail links in events (empty: a path only)", {}}}},
+         "URL prefix under which this server is reached, for thumbnail links in events (empty: a path only)", {}},
+        {"api_token", OptionType::String, std::string(), {}, {}, "",
+         "bearer token for the alarm API's changes (ack, masks); empty: changes are refused (403); better from "
+         "AVMON_HTTP__API_TOKEN", {}},
+        {"api_read_token", OptionType::Bool, false, {}, {}, "",
+         "the alarm API's reads (GET /api/v1/...) need the token too", {}}}},
+      {"alarms", "alarm life cycle over the defects: grace, flood control, latching, masks, schedules "
+       "(docs/operations.md, Alarms)",
+       {{"startup_grace_s", OptionType::Double, 2.0, 0.0, 3600.0, "s",
+         "live input: no content defect begins in this much media time after the input opens and after each "
+         "signal_loss ends (a condition present then counts from the grace's end); signal_loss itself is exempt", {}},
+        {"file_startup_grace_s", OptionType::Double, 0.0, 0.0, 3600.0, "s",
+         "the same for a file, from its first timestamp (0: a file's first seconds are analysed like the rest)", {}},
+        {"flap_count", OptionType::Int, std::int64_t{5}, 1.0, 1e6, "raises",
+         "a defect (type, detector, channel) raised more than this many times within flap_window_s becomes one "
+         "flapping alarm until it settles", {}},
+        {"flap_window_s", OptionType::Double, 600.0, 1.0, 86400.0, "s", "media time in which raises are counted", {}},
+        {"flap_settle_s", OptionType::Double, 300.0, 0.0, 86400.0, "s",
+         "a flapping alarm clears once its defect has been gone this long since its last raise (media time)", {}},
+        {"keep_cleared", OptionType::Int, std::int64_t{100}, 0.0, 100000.0, "alarms",
+         "cleared alarms still listed by GET /api/v1/alarms (the oldest go first)", {}},
+        {"restart_grace_s", OptionType::Double, 60.0, 0.0, 86400.0, "s",
+         "an alarm open at a stop is not resolved: the next instance confirms it (the same defect within this long, "
+         "wall clock) or clears it after this long", {}},
+        {"state_file", OptionType::String, std::string(), {}, {}, "",
+         "masks, acknowledgements, latched and open alarms across restarts (written atomically); empty: "
+         "<notifiers.spool_dir>.alarms-<stream>.json beside the spool, or none without a spool", {}},
+        {"latch", OptionType::StringList, std::vector<std::string>{}, {}, {}, "",
+         "defect types whose alarms latch: listed until acknowledged even after they clear (\"*\": every type)", {}}}},
       {"notifiers", "delivery to remote receivers: each has its own bounded queue and retries",
        {{"queue_size", OptionType::Int, std::int64_t{1000}, 1.0, 1e6, "events",
          "events held in memory per notifier (the oldest is dropped beyond it, or it waits in the spool)", {}},
@@ -421,7 +465,10 @@ const std::vector<SectionSpec>& core_sections() {
        {{"url", OptionType::String, std::string(), {}, {}, "", "http:// or https:// receiver URL; empty: off", {}},
         {"secret", OptionType::String, std::string(), {}, {}, "",
          "signing secret, whsec_<base64> (empty: unsigned); better from AVMON_NOTIFIERS__WEBHOOK__SECRET", {}},
-        {"timeout_s", OptionType::Double, 10.0, 0.1, 600.0, "s", "per attempt", {}}}},
+        {"timeout_s", OptionType::Double, 10.0, 0.1, 600.0, "s", "per attempt", {}},
+        {"paging", OptionType::Bool, true, {}, {}, "",
+         "the receiver pages people: masked alarms, the raises of a flapping one and ends at a stop are not sent "
+         "(false: every line is)", {}}}},
       {"notifiers.alertmanager", "Prometheus Alertmanager (API v2)",
        {{"url", OptionType::String, std::string(), {}, {}, "", "base URL, e.g. http://alertmanager:9093; empty: off", {}},
         {"resend_interval_s", OptionType::Double, 60.0, 1.0, 3600.0, "s", "firing alerts are re-sent this often", {}},
@@ -599,6 +646,7 @@ std::string default_config_yaml(const DetectorRegistry& registry) {
     else y << "  # " << s.help << "\n  " << s.name.substr(dot + 1) << ":\n";
     for (const auto& o : s.options)
       y << indent << "  # " << spec_comment(o) << "\n" << indent << "  " << o.name << ": " << format_option_value(o.default_value) << "\n";
+    if (s.name == "alarms") y << alarm_structure_example();
     if (s.name == "input")
       y << "  # libavformat/protocol options passed as-is, e.g. rtsp_transport: tcp, timeout: \"5000000\"\n  options: {}\n";
   }

@@ -62,6 +62,8 @@ struct DetectorConfig {
 struct HttpConfig {
   std::string listen;                 // ADDR:PORT; empty: no HTTP server (or --http)
   std::string public_url;             // prefix of thumbnail URLs in events; empty: a path only
+  std::string api_token;              // bearer token of the mutating alarm API; empty: changes refused
+  bool api_read_token = false;        // the API's GETs need the token too
 };
 
 struct NotifiersConfig {
@@ -74,6 +76,7 @@ struct NotifiersConfig {
   struct {
     std::string url, secret;
     double timeout_s = 10;
+    bool paging = true;               // masked, flapping and handed-over lines are not sent
   } webhook;
   struct {
     std::string url;
@@ -103,6 +106,7 @@ struct Config {
   Options evidence;                   // the evidence: section (src/evidence: clips around alarms)
   HttpConfig http;
   NotifiersConfig notifiers;
+  AlarmsConfig alarms;                // section alarms (src/alarms)
   std::vector<DetectorConfig> detectors;  // one per registered detector, by name
 
   const DetectorConfig* detector(const std::string& name) const;

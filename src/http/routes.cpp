@@ -6,6 +6,7 @@
 #include <iterator>
 #include <chrono>
 
+#include "http/api_alarms.hpp"
 #include "http/page_state.hpp"
 #include "http/reports_routes.hpp"
 #include "http/server.hpp"
@@ -50,6 +51,7 @@ std::string exposition(Telemetry& telemetry, HttpState* state) {
   if (!state->have_exposition || now - state->exposition_at >= kExpositionMaxAge) {
     ++state->stats.metrics_renders;
     state->exposition = render_metrics(telemetry.snapshot(), &state->stats);
+    if (state->api.alarms) state->exposition += alarm_metrics(*state->api.alarms);
     state->exposition_at = now;
     state->have_exposition = true;
   }

@@ -17,6 +17,16 @@ struct HttpAnswer {
   std::string content_type = "application/json";
   std::string body;
   bool no_store = true;  // Cache-Control: no-store
+  std::string extra_headers = "";  // more header lines, each ending in CRLF
+};
+
+class AlarmBook;
+
+// What the alarm API (api_alarms.hpp) works on.
+struct ApiSettings {
+  AlarmBook* alarms = nullptr;
+  std::string token;              // http.api_token; empty: changes refused
+  bool read_needs_token = false;  // http.api_read_token: GETs need it too
 };
 
 // The server's own figures, exposed on /metrics.
@@ -36,8 +46,9 @@ inline constexpr std::chrono::milliseconds kExpositionMaxAge{250};
 // What a server keeps between requests. Used on the server's one thread
 // only, so nothing here is locked.
 struct HttpState {
-  explicit HttpState(Telemetry& t) : telemetry(t) {}
+  explicit HttpState(Telemetry& t, ApiSettings a = {}) : telemetry(t), api(std::move(a)) {}
   Telemetry& telemetry;
+  ApiSettings api;
   HttpStats stats;
   std::string exposition;
   std::chrono::steady_clock::time_point exposition_at{};

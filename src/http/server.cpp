@@ -64,7 +64,8 @@ class SpareFd {
 
 class Server final : public HttpServer {
  public:
-  Server(const std::string& listen, Telemetry& telemetry) : state_(telemetry), acceptor_(ioc_), pause_(ioc_), ticker_(ioc_) {
+  Server(const std::string& listen, Telemetry& telemetry, const ApiSettings& api)
+      : state_(telemetry, api), acceptor_(ioc_), pause_(ioc_), ticker_(ioc_) {
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) throw std::runtime_error("http listen address '" + listen + "': expected ADDR:PORT");
     std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
@@ -91,7 +92,7 @@ class Server final : public HttpServer {
       pthread_setname_np(pthread_self(), "avmon-http");  // in top -H, and for tests
       ioc_.run();
     });
-    spdlog::info("http: serving /metrics, /healthz, /readyz, /status and the status page on {}:{}", host, port_);
+    spdlog::info("http: serving /metrics, /healthz, /readyz, /status, /api/v1 and the status page on {}:{}", host, port_);
   }
   ~Server() override {
     ioc_.stop();
@@ -153,7 +154,11 @@ class Server final : public HttpServer {
 }  // namespace
 
 std::unique_ptr<HttpServer> start_http_server(const std::string& listen, Telemetry& telemetry) {
-  return std::make_unique<Server>(listen, telemetry);
+  return std::make_unique<Server>(listen, telemetry, ApiSettings{});
+}
+
+std::unique_ptr<HttpServer> start_http_server(const std::string& listen, Telemetry& telemetry, const ApiSettings& api) {
+  return std::make_unique<Server>(listen, telemetry, api);
 }
 
 }  // namespace avmon

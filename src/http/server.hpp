@@ -24,7 +24,11 @@ class HttpServer {
 
 // Binds ADDR:PORT and starts serving; throws std::runtime_error when the
 // address cannot be bound.
+// `api`: the alarm API's book and token (api_alarms.hpp); without a book,
+// /api/v1/alarms answers 404.
+struct ApiSettings;
 std::unique_ptr<HttpServer> start_http_server(const std::string& listen, Telemetry& telemetry);
+std::unique_ptr<HttpServer> start_http_server(const std::string& listen, Telemetry& telemetry, const ApiSettings& api);
 
 // The pieces, for tests.
 struct HttpStats;

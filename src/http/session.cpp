@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/error.hpp>
 
+#include "http/api_alarms.hpp"
 #include "http/routes.hpp"
 #include "http/session_impl.hpp"
 
@@ -36,6 +37,24 @@ Response respond(const Request& req, Telemetry& telemetry, HttpState* state) {
   Response res;
   res.keep_alive = req.keep_alive();
   const unsigned version = req.version();
+  if (state) {
+    // The alarm API (api_alarms.cpp) takes every method; the rest is read-only.
+    auto target = req.target();
+    ApiRequest api{std::string(req.method_string()), std::string(target.data(), target.size()),
+                   std::string(req[http::field::authorization]), req.body()};
+    std::optional<HttpAnswer> a;
+    try {
+      a = route_api(api, state->api);
+    } catch (const std::exception& e) {
+      a = HttpAnswer{500, "text/plain", std::string(e.what()) + "\n", true, ""};
+    }
+    if (a) {
+      res.head = response_head(version, a->status, res.keep_alive, a->content_type, a->no_store, a->body.size(),
+                               a->extra_headers);
+      res.body = req.method() == http::verb::head ? std::string() : std::move(a->body);
+      return res;
+    }
+  }
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     res.head = response_head(version, 405, res.keep_alive, "", false, 0, "Allow: GET, HEAD\r\n");
   } else {

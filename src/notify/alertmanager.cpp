@@ -14,6 +14,19 @@
 
 namespace avmon {
 
+namespace {
+
+// A defect's end, or a flapping alarm's (src/alarms).
+bool is_resolution(const nlohmann::json& event) {
+  const std::string kind = event.value("kind", "");
+  if (kind == "defect.end") return true;
+  if (kind != "alarm.flapping") return false;
+  auto d = event.find("details");
+  return d != event.end() && d->is_object() && d->value("state", "") == "end";
+}
+
+}  // namespace
+
 nlohmann::json alertmanager_alert(const nlohmann::json& event) {
   nlohmann::json labels = {{"alertname", "AvmonDefect"},
                            {"stream", event.value("stream", "")},
@@ -21,6 +34,7 @@ nlohmann::json alertmanager_alert(const nlohmann::json& event) {
                            {"detector", event.value("detector", "")},
                            {"severity", event.value("severity", "")}};
   if (event.contains("channel")) labels["channel"] = to_json_text(event["channel"]);
+  if (event.value("flapping", false)) labels["flapping"] = "true";
   nlohmann::json details = event.value("details", nlohmann::json::object());
   nlohmann::json annotations = {
       {"summary", event.value("type", "") + " on stream " + event.value("stream", "")},
@@ -29,8 +43,21 @@ nlohmann::json alertmanager_alert(const nlohmann::json& event) {
       {"details", to_json_text(details)}};
   if (details.contains("thumbnail") && details["thumbnail"].is_string())
     annotations["thumbnail"] = details["thumbnail"];
+  // The alarm layer's record (src/alarms): its id, and who acknowledged it.
+  std::string since;
+  if (auto a = event.find("alarm"); a != event.end() && a->is_object()) {
+    annotations["alarm_id"] = a->value("id", "");
+    since = a->value("since", "");
+    if (auto ack = a->find("acked"); ack != a->end() && ack->is_object()) {
+      annotations["acked_by"] = ack->value("by", "");
+      annotations["acked_at"] = ack->value("at", "");
+      annotations["ack_comment"] = ack->value("comment", "");
+    }
+  }
   nlohmann::json alert = {{"labels", labels}, {"annotations", annotations}};
-  if (event.value("kind", "") == "defect.end") alert["endsAt"] = event.value("wall_time", "");
+  if (is_resolution(event)) alert["endsAt"] = event.value("wall_time", "");
+  // An alarm handed over by the previous instance started then, not now.
+  else if (event.contains("continues") && !since.empty()) alert["startsAt"] = since;
   else alert["startsAt"] = event.value("wall_time", "");
   return alert;
 }
@@ -47,16 +74,25 @@ class Alertmanager final : public Transport {
 
   SendResult send(const Delivery& d) override {
     std::string kind = d.event.value("kind", "");
-    if (kind != "defect.start" && kind != "defect.end") return SendResult::ok();
+    if (kind == "alarm.ack") return acknowledge(d.event);
+    if (kind != "defect.start" && kind != "defect.end" && kind != "alarm.flapping") return SendResult::ok();
+    if (paging_skips(d.event, true)) return SendResult::ok();
     nlohmann::json alert = alertmanager_alert(d.event);
     std::string key = to_json_text(alert["labels"]);
-    if (kind == "defect.end") {
+    const bool resolves = is_resolution(d.event);
+    if (resolves) {
       auto it = firing_.find(key);
-      if (it != firing_.end()) alert["startsAt"] = it->second["startsAt"];
+      if (it != firing_.end()) {
+        alert["startsAt"] = it->second["startsAt"];
+        // An acknowledgement seen while it fired stays on its resolution.
+        for (const char* k : {"acked_by", "acked_at", "ack_comment"})
+          if (!alert["annotations"].contains(k) && it->second["annotations"].contains(k))
+            alert["annotations"][k] = it->second["annotations"][k];
+      }
     }
     SendResult r = post(nlohmann::json::array({alert}));
     if (r.outcome == SendResult::Outcome::Delivered) {
-      if (kind == "defect.start") firing_[key] = alert;
+      if (!resolves) firing_[key] = alert;
       else firing_.erase(key);
     }
     return r;
@@ -74,6 +110,27 @@ class Alertmanager final : public Transport {
   }
 
  private:
+  // The firing alert of the acknowledged alarm is posted again with who
+  // acknowledged it (Alertmanager keeps the latest annotations).
+  SendResult acknowledge(const nlohmann::json& event) {
+    if (paging_skips(event, true)) return SendResult::ok();
+    const auto alarm = event.find("alarm");
+    if (alarm == event.end() || !alarm->is_object()) return SendResult::ok();
+    const std::string id = alarm->value("id", "");
+    for (auto& [key, alert] : firing_) {
+      if (alert["annotations"].value("alarm_id", "") != id) continue;
+      nlohmann::json updated = alert;
+      nlohmann::json details = event.value("details", nlohmann::json::object());
+      updated["annotations"]["acked_by"] = details.value("by", "");
+      updated["annotations"]["acked_at"] = details.value("at", "");
+      updated["annotations"]["ack_comment"] = details.value("comment", "");
+      SendResult r = post(nlohmann::json::array({updated}));
+      if (r.outcome == SendResult::Outcome::Delivered) alert = updated;
+      return r;
+    }
+    return SendResult::ok();
+  }
+
   static std::string trim(std::string u) {
     while (!u.empty() && u.back() == '/') u.pop_back();
     return u;

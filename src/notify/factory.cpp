@@ -23,7 +23,8 @@ void add_configured_notifiers(NotifierHub& hub, const NotifiersConfig& cfg, cons
     }
   };
   if (!cfg.webhook.url.empty())
-    add("webhook", cfg.webhook.timeout_s, [&] { return make_webhook_transport(cfg.webhook.url, cfg.webhook.secret, cfg.webhook.timeout_s, cfg.ca_file); });
+    add("webhook", cfg.webhook.timeout_s, [&] { return make_webhook_transport(cfg.webhook.url, cfg.webhook.secret, cfg.webhook.timeout_s, cfg.ca_file,
+                                                                              cfg.webhook.paging); });
   if (!cfg.alertmanager.url.empty())
     add("alertmanager", cfg.alertmanager.timeout_s, [&] {
       return make_alertmanager_transport(cfg.alertmanager.url, cfg.alertmanager.resend_interval_s,

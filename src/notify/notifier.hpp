@@ -195,11 +195,19 @@ struct QueueOptions {
 // Throws std::runtime_error when the spool directory cannot be used.
 std::unique_ptr<Notifier> make_queued_notifier(std::unique_ptr<Transport> transport, const QueueOptions& opts);
 
+// A line that outputs which page people leave out (docs/operations.md,
+// Alarms): a masked alarm's, the raises and clears behind a flapping alarm,
+// a defect ended by a stop (`handover`: the next instance confirms or clears
+// it) and, unless the receiver deduplicates by labels (Alertmanager), the
+// raise that confirms an alarm handed over.
+bool paging_skips(const nlohmann::json& event, bool dedupes_by_labels);
+
 // Standard Webhooks (https://www.standardwebhooks.com): POST of the event line,
 // signed with HMAC-SHA256 under a "whsec_<base64>" secret.
 // An https URL verifies the receiver against the system's CAs or `ca_file`.
+// `paging`: the receiver pages people; what paging_skips() names is not sent.
 std::unique_ptr<Transport> make_webhook_transport(const std::string& url, const std::string& secret, double timeout_s,
-                                                  const std::string& ca_file = "");
+                                                  const std::string& ca_file = "", bool paging = true);
 // "v1,<base64 HMAC-SHA256 of id.timestamp.body>"; exposed for tests.
 std::string webhook_signature(const std::string& secret, const std::string& id, const std::string& timestamp,
                               const std::string& body);

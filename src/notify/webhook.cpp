@@ -43,14 +43,16 @@ std::string secret_key(const std::string& secret) {
 
 class Webhook final : public Transport {
  public:
-  Webhook(const std::string& url, const std::string& secret, double timeout_s, const std::string& ca_file)
-      : url_text_(redact_url(url)), url_(parse_http_url(url)), secret_(secret), timeout_s_(timeout_s), ca_file_(ca_file) {
+  Webhook(const std::string& url, const std::string& secret, double timeout_s, const std::string& ca_file, bool paging)
+      : url_text_(redact_url(url)), url_(parse_http_url(url)), secret_(secret), timeout_s_(timeout_s), ca_file_(ca_file),
+        paging_(paging) {
     if (!secret_.empty()) secret_key(secret_);  // fails early on a malformed secret
   }
   std::string name() const override { return "webhook"; }
   void cancel() override { cancel_.cancel(); }
 
   SendResult send(const Delivery& d) override {
+    if (paging_ && paging_skips(d.event, false)) return SendResult::ok();
     std::string body = event_line(d.event);
     std::string ts = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -71,6 +73,7 @@ class Webhook final : public Transport {
   std::string secret_;
   double timeout_s_;
   std::string ca_file_;
+  bool paging_;
   HttpCancel cancel_;
 };
 
@@ -88,8 +91,8 @@ std::string webhook_signature(const std::string& secret, const std::string& id, 
 }
 
 std::unique_ptr<Transport> make_webhook_transport(const std::string& url, const std::string& secret,
-                                                  double timeout_s, const std::string& ca_file) {
-  return std::make_unique<Webhook>(url, secret, timeout_s, ca_file);
+                                                  double timeout_s, const std::string& ca_file, bool paging) {
+  return std::make_unique<Webhook>(url, secret, timeout_s, ca_file, paging);
 }
 
 }  // namespace avmon

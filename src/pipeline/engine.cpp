@@ -42,6 +42,20 @@ void EventEngine::add_detector(const std::string& detector, const DefectPolicy& 
 
 void EventEngine::add_host_type(const std::string& type, const DefectPolicy& policy) {
   host_policies_[type] = policy;
+  if (auto o = type_overrides_.find(type); o != type_overrides_.end()) override_type(type, AlarmTypePolicy(o->second));
+}
+
+void EventEngine::begin_grace(double from_s, double grace_s) {
+  if (grace_s > 0) grace_until_s_ = std::max(grace_until_s_, from_s + grace_s);
+}
+
+void EventEngine::override_type(const std::string& type, const AlarmTypePolicy& policy) {
+  type_overrides_[type] = policy;
+  if (auto h = host_policies_.find(type); h != host_policies_.end()) {
+    if (policy.severity) h->second.severity = *policy.severity;
+    if (policy.min_duration_s) h->second.min_duration_s = *policy.min_duration_s;
+    if (policy.hold_off_s) h->second.hold_off_s = *policy.hold_off_s;
+  }
 }
 
 void EventEngine::use_detector_clock(const std::string& detector) { detector_clocks_.emplace(detector, clock_s_); }
@@ -56,11 +70,20 @@ EventEngine::Track& EventEngine::track(const std::string& detector, const Observ
     t.channel = obs.channel;
     if (auto h = host_policies_.find(obs.type); h != host_policies_.end()) {
       t.policy = &h->second;
+      t.grace_exempt = true;
     } else {
       auto p = policies_.find(detector);
       if (p == policies_.end()) p = policies_.emplace(detector, DefectPolicy{}).first;
       t.policy = &p->second;
+      if (auto o = type_overrides_.find(obs.type); o != type_overrides_.end()) {
+        DefectPolicy merged = p->second;
+        if (o->second.severity) merged.severity = *o->second.severity;
+        if (o->second.min_duration_s) merged.min_duration_s = *o->second.min_duration_s;
+        if (o->second.hold_off_s) merged.hold_off_s = *o->second.hold_off_s;
+        t.policy = &(merged_policies_[{detector, obs.type}] = merged);
+      }
       t.own_clock = detector_clocks_.count(detector) != 0;
+      t.grace_exempt = obs.type == "signal_loss" || (!grace_types_.empty() && !grace_types_.count(obs.type));
     }
     it = tracks_.emplace(key, std::move(t)).first;
   }
@@ -158,7 +181,7 @@ void EventEngine::evaluate(Track& t) {
       // A condition that runs into a suppressor's span counts only from the
       // span's end (a black picture is not also a frozen one), unless it had
       // lasted its minimum duration before the span began.
-      double onset = t.onset_s;
+      double onset = t.grace_exempt ? t.onset_s : std::max(t.onset_s, grace_until_s_);
       for (const auto& [start, end] : suppression(t, true)) {
         if (end <= onset) continue;
         if (start > onset) {

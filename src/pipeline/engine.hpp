@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alarms/alarm_config.hpp"
 #include "avmon/detector.hpp"
 #include "pipeline/event_sink.hpp"
 
@@ -64,6 +65,18 @@ class EventEngine {
   // suppressor's detector while it is at most `wait_s` behind, so that a
   // little skew between detectors never makes one incident two alarms.
   void set_suppressor_wait(double wait_s) { suppressor_wait_s_ = wait_s; }
+  // Start-up grace: no defect begins in [from_s, from_s + grace_s) of media
+  // time; a condition present then counts from the grace's end. The input's
+  // own health (signal_loss, detector_lagging, detector_failed) is exempt:
+  // the grace is for pictures and sound that settle after an (re)open.
+  void begin_grace(double from_s, double grace_s);
+  // The types the grace holds back (the frame detectors'; transport and
+  // cue types are not about settling pictures). Empty: every type but the
+  // exempt ones above.
+  void set_grace_types(std::set<std::string> types) { grace_types_ = std::move(types); }
+  // Per-type severity, minimum duration and hold-off over its detector's
+  // (alarms.types); set before the first observation of the type.
+  void override_type(const std::string& type, const AlarmTypePolicy& policy);
 
   void observe(const std::string& detector, const Observation& obs);
   // The media clock moved on (after each frame or block): start and end
@@ -93,6 +106,7 @@ class EventEngine {
     int channel = -1;
     const DefectPolicy* policy = nullptr;
     bool own_clock = false;       // timed on its detector's clock (use_detector_clock)
+    bool grace_exempt = false;    // not held back by the start-up grace
     bool raw = false;             // latest reported condition
     double incident_end_s = -1e300;  // where this track's last defect ended
     std::deque<std::pair<double, double>> incidents;  // its latest defects, [start, end]
@@ -131,6 +145,10 @@ class EventEngine {
   double clock_s_ = 0;
   std::map<std::string, DefectPolicy> policies_;            // by detector
   std::map<std::string, DefectPolicy> host_policies_;       // by host type
+  std::map<std::string, AlarmTypePolicy> type_overrides_;   // by type (alarms.types)
+  std::map<std::pair<std::string, std::string>, DefectPolicy> merged_policies_;  // detector, type
+  double grace_until_s_ = -1e300;
+  std::set<std::string> grace_types_;
   std::map<std::string, double> detector_clocks_;           // use_detector_clock()
   std::map<std::string, std::set<std::string>> type_detectors_;  // type -> detectors reporting it
   double suppressor_wait_s_ = 0;

@@ -1,11 +1,13 @@
 // The status page in a real browser (headless Chromium over the DevTools
 // protocol): the one state in the header and the tab's title, the alarm
-// list, the last hour's timeline and loudness graph, and the picture panel
+// list, the last hour's timeline and loudness graph, the operator's
+// acknowledge and mask buttons through the alarms API, and the picture panel
 // when the input is down. The page's screenshot in docs/ comes from here
 // (kept with AVMON_KEEP_TEST_FILES=1).
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -104,6 +106,93 @@ TEST(StatusPage, StateAlarmListTimelineAndLoudnessGraphInChromium) {
   EXPECT_LE(later["loudness"]["points"].size(), 3u);
   avmon.signal(SIGTERM);
   EXPECT_EQ(avmon.wait(30), 0) << avmon.err();
+}
+
+// The operator's actions, clicked as an operator would: a mask with a wrong
+// token is refused and says so, with the right one it is set through the
+// alarms API; the alarm, latched after it clears, stays listed until it is
+// acknowledged from the page (the token remembered for the tab), and the
+// acknowledgement is an event line with who gave it.
+TEST(StatusPage, MaskAndAcknowledgeFromThePageWithTheOperatorToken) {
+  AVMON_REQUIRE_PROGRAM(chromium, "chromium");
+  auto dir = scratch_dir("status-page-ack");
+  // Black from 2 s to 12 s, then programme until 20 s.
+  auto clip = make_clip(dir, "studio.mp4", 20, "drawbox=enable='between(t,2,11.999)':color=black:t=fill");
+  const int port = free_port();
+  std::ofstream(dir / "avmon.yaml") << "http:\n  listen: 127.0.0.1:" << port << "\n"
+                                    << "alarms:\n  types:\n    black: {latch: true}\n";
+  const std::string token = "page-token-3e7a";
+  Browser browser(chromium, dir / "chromium");
+  Process avmon({avmon_binary(), "run", "--realtime", "--input", clip.string(), "--events",
+                 (dir / "events.jsonl").string(), "--config", (dir / "avmon.yaml").string()},
+                dir, "avmon", {{"AVMON_HTTP__API_TOKEN", token}});
+  ASSERT_TRUE(wait_for_port(port, 15)) << avmon.err();
+  browser.open("http://127.0.0.1:" + std::to_string(port) + "/");
+
+  const std::string alarm = "document.querySelector('#alarms li.alarm[data-type=\"black\"]')";
+  ASSERT_TRUE(browser.wait_for(alarm + " && " + alarm + ".dataset.state === 'active'", 20))
+      << js_string(browser.eval("document.getElementById('alarms').outerHTML")) << avmon.err();
+  const std::string id = js_string(browser.eval(alarm + ".dataset.id"));
+  EXPECT_EQ(browser.eval("document.getElementById('api-note').hidden"), true);
+
+  // Mask: the dialog asks for the token; a wrong one is refused (401).
+  browser.eval(alarm + ".querySelector('button.mask').click()");
+  ASSERT_TRUE(browser.wait_for("document.getElementById('auth').open", 5));
+  EXPECT_EQ(browser.eval("document.getElementById('auth-title').textContent"), "Mask alarms of type black");
+  EXPECT_EQ(browser.eval("document.getElementById('mask-for-row').hidden"), false);
+  browser.eval("document.getElementById('token').value = 'not-the-token'");
+  browser.eval("document.getElementById('auth-ok').click()");
+  ASSERT_TRUE(browser.wait_for("document.getElementById('auth-error').textContent !== ''", 5));
+  EXPECT_EQ(browser.eval("document.getElementById('auth-error').textContent"), "The token was refused (HTTP 401).");
+  EXPECT_EQ(browser.eval("document.getElementById('auth').open"), true);
+  // The right token, typed as keystrokes into the field.
+  browser.eval("document.getElementById('token').value = ''; document.getElementById('token').focus()");
+  browser.type(token);
+  browser.eval("document.getElementById('auth-ok').click()");
+  ASSERT_TRUE(browser.wait_for("document.body.dataset.lastAction === 'mask:" + id + ":201'", 5))
+      << browser.eval("document.body.dataset.lastAction") << browser.eval("document.getElementById('auth-error').textContent");
+  EXPECT_EQ(browser.eval("document.getElementById('auth').open"), false);
+  auto masks = nlohmann::json::parse(http_get(port, "/api/v1/masks").body);
+  bool page_mask = false;
+  for (const auto& m : masks.is_array() ? masks : masks.value("masks", nlohmann::json::array()))
+    if (m.value("name", "") == "page-black") {
+      page_mask = true;
+      EXPECT_EQ(m["types"], nlohmann::json::array({"black"})) << m.dump();
+      EXPECT_EQ(m["origin"], "api") << m.dump();
+      EXPECT_TRUE(m["until"].is_string()) << m.dump();
+    }
+  EXPECT_TRUE(page_mask) << masks.dump();
+
+  // The black ends: the alarm is latched and stays listed, not acknowledged.
+  ASSERT_TRUE(browser.wait_for(alarm + " && " + alarm + ".dataset.state === 'latched'", 20))
+      << js_string(browser.eval("document.getElementById('alarms').outerHTML")) << avmon.err();
+  EXPECT_EQ(browser.eval(alarm + ".dataset.acked"), "0");
+  EXPECT_EQ(browser.eval(alarm + ".dataset.id"), id);
+
+  // Acknowledge: the token is remembered for the tab, one click more.
+  browser.eval(alarm + ".querySelector('button.ack').click()");
+  ASSERT_TRUE(browser.wait_for("document.getElementById('auth').open", 5));
+  EXPECT_EQ(browser.eval("document.getElementById('auth-title').textContent"), "Acknowledge alarm");
+  EXPECT_EQ(browser.eval("document.getElementById('token').value"), token);
+  browser.eval("document.getElementById('auth-ok').click()");
+  ASSERT_TRUE(browser.wait_for("document.body.dataset.lastAction === 'ack:" + id + ":200'", 5))
+      << browser.eval("document.body.dataset.lastAction") << browser.eval("document.getElementById('auth-error').textContent");
+  // A latched alarm acknowledged is cleared: off the list.
+  EXPECT_TRUE(browser.wait_for("!document.querySelector('#alarms li.alarm[data-id=\"" + id + "\"]')", 5))
+      << js_string(browser.eval("document.getElementById('alarms').outerHTML"));
+  auto listed = nlohmann::json::parse(http_get(port, "/api/v1/alarms/" + id).body);
+  EXPECT_EQ(listed["state"], "cleared") << listed.dump();
+  EXPECT_EQ(listed["acked"]["by"], "status page") << listed.dump();
+
+  ASSERT_EQ(avmon.wait(60), 0) << avmon.err();
+  int acks = 0;
+  for (const auto& l : read_json_lines(dir / "events.jsonl"))
+    if (l["kind"] == "alarm.ack") {
+      ++acks;
+      EXPECT_EQ(l["id"], id);
+      EXPECT_EQ(l["details"]["by"], "status page") << l.dump();
+    }
+  EXPECT_EQ(acks, 1);
 }
 
 TEST(StatusPage, NoSignalIsDrawnByThePageNotABrokenImage) {

@@ -157,6 +157,15 @@ HttpResult http_post_json(int port, const std::string& path, const std::string& 
                       timeout_s);
 }
 
+HttpResult http_call(int port, const std::string& method, const std::string& path, const std::string& body,
+                     const std::string& headers, double timeout_s) {
+  return http_request(port,
+                      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
+                          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                          "\r\n\r\n" + body,
+                      timeout_s);
+}
+
 bool wait_until(const std::function<bool()>& pred, double timeout_s, double poll_s) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   for (;;) {

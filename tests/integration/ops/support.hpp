@@ -52,6 +52,9 @@ struct HttpResult {
 };
 HttpResult http_get(int port, const std::string& path, double timeout_s = 5);
 HttpResult http_post_json(int port, const std::string& path, const std::string& body, double timeout_s = 5);
+// Any method, with a JSON body (may be empty) and extra header lines ("Name: value\r\n").
+HttpResult http_call(int port, const std::string& method, const std::string& path, const std::string& body,
+                     const std::string& headers = "", double timeout_s = 5);
 
 // Polls `pred` every poll_s until it is true or timeout_s passed.
 bool wait_until(const std::function<bool()>& pred, double timeout_s, double poll_s = 0.2);
