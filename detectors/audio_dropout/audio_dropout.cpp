@@ -177,7 +177,7 @@ DetectorInfo describe_audio_dropout() {
        "the 3 ms either side of a mute must be at least this loud (RMS)", {}},
       {"edge_tolerance_db", OptionType::Double, 12.0, 0.0, 60.0, "dB",
        "...and no more than this below the 50 ms of programme before / after it (a pause or a release decays)", {}},
-      {"click_ratio", OptionType::Double, 3.0, 1.0, 1000.0, "ratio",
+      {"click_ratio", OptionType::Double, 5.0, 1.0, 1000.0, "ratio",
        "a discontinuity's linear-prediction error exceeds this many times the largest one within 10 ms before and 3 ms after", {}},
       {"click_min_dbfs", OptionType::Double, -40.0, -120.0, 6.0, "dBFS",
        "smallest second difference a discontinuity can have", {}},
