@@ -162,12 +162,18 @@ TEST(StatusPage, MaskAndAcknowledgeFromThePageWithTheOperatorToken) {
       EXPECT_TRUE(m["until"].is_string()) << m.dump();
     }
   EXPECT_TRUE(page_mask) << masks.dump();
+  // The mask is in the recent events, saying what it did.
+  EXPECT_TRUE(browser.wait_for("[...document.querySelectorAll('#events li')].some(li => li.textContent.endsWith("
+                               "'alarm.mask page-black set (black)'))", 5))
+      << js_string(browser.eval("document.getElementById('events').textContent"));
 
   // The black ends: the alarm is latched and stays listed, not acknowledged.
   ASSERT_TRUE(browser.wait_for(alarm + " && " + alarm + ".dataset.state === 'latched'", 20))
       << js_string(browser.eval("document.getElementById('alarms').outerHTML")) << avmon.err();
   EXPECT_EQ(browser.eval(alarm + ".dataset.acked"), "0");
   EXPECT_EQ(browser.eval(alarm + ".dataset.id"), id);
+  // docs/status-page-latched.png comes from here.
+  browser.screenshot(dir / "status-page-latched.png");
 
   // Acknowledge: the token is remembered for the tab, one click more.
   browser.eval(alarm + ".querySelector('button.ack').click()");

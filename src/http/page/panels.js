@@ -41,7 +41,12 @@ function renderEvents(s) {
     const at = e.wall_time ? new Date(e.wall_time).getTime() : NaN;
     const t = el("span", "t", isNaN(at) ? clock(e.media_time || 0) : wall(at));
     t.title = "media time " + clock(e.media_time || 0);
-    li.appendChild(t); li.appendChild(document.createTextNode(e.kind + " " + what(e)));
+    li.appendChild(t);
+    // A line about no defect (a mask set or removed) says what it did.
+    const d = e.details || {};
+    const text = e.type ? what(e) : [d.name, d.action, d.types && d.types.length ? "(" + d.types.join(", ") + ")" : ""]
+                                        .filter(Boolean).join(" ") || what(e);
+    li.appendChild(document.createTextNode(e.kind + " " + text));
     list.appendChild(li);
   }
 }
