@@ -67,7 +67,7 @@ nlohmann::json page_state_json(const TelemetrySnapshot& s, History& history, std
   return {{"level", st.level}, {"since_ms", since_ms}, {"now_ms", now_ms}, {"reasons", st.reasons}};
 }
 
-void sample_history(Telemetry& telemetry) {
+void sample_history(Telemetry& telemetry, const nlohmann::json* alarms) {
   const TelemetrySnapshot s = telemetry.snapshot();
   const std::int64_t now_ms = wall_clock_ms();
   History& h = telemetry.history();
@@ -76,7 +76,7 @@ void sample_history(Telemetry& telemetry) {
   // without sound, or one that is down and whose meter stopped): the graph
   // shows a gap, not a made-up level.
   if (s.input_up && (s.momentary_lufs || s.short_term_lufs)) h.add_loudness(now_ms, s.momentary_lufs, s.short_term_lufs);
-  page_state_json(s, h, now_ms);
+  page_state_json(s, h, now_ms, alarms);
 }
 
 }  // namespace avmon

@@ -32,8 +32,10 @@ PageState page_state(const TelemetrySnapshot& s, const nlohmann::json* alarms = 
 nlohmann::json page_state_json(const TelemetrySnapshot& s, History& history, std::int64_t now_ms,
                                const nlohmann::json* alarms = nullptr);
 
-// Once a second (the HTTP server's timer): loudness and state into the history.
-void sample_history(Telemetry& telemetry);
+// Once a second (the HTTP server's timer): loudness and state into the
+// history. `alarms` as for page_state: the same list /status judges by, so
+// that the state noted and the state shown never disagree.
+void sample_history(Telemetry& telemetry, const nlohmann::json* alarms = nullptr);
 
 std::int64_t wall_clock_ms();
 

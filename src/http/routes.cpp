@@ -6,6 +6,7 @@
 #include <iterator>
 #include <chrono>
 
+#include "alarms/alarm_book.hpp"
 #include "http/api_alarms.hpp"
 #include "http/page_state.hpp"
 #include "http/reports_routes.hpp"
@@ -115,10 +116,13 @@ HttpAnswer evidence_file(std::string_view encoded, Telemetry& telemetry) {
   return {200, type, std::move(body), false};
 }
 
-HttpAnswer status(Telemetry& telemetry) {
+HttpAnswer status(Telemetry& telemetry, const HttpState* state) {
   const TelemetrySnapshot s = telemetry.snapshot();
   nlohmann::json j = render_status(s);
-  j["state"] = page_state_json(s, telemetry.history(), wall_clock_ms());
+  // With the alarm layer, its list decides the state: a masked alarm is a
+  // warning, a latched one too, an acknowledged one still counts.
+  const nlohmann::json alarms = state && state->api.alarms ? state->api.alarms->list() : nlohmann::json();
+  j["state"] = page_state_json(s, telemetry.history(), wall_clock_ms(), alarms.is_array() ? &alarms : nullptr);
   return {200, "application/json", to_json_text(j), true};
 }
 
@@ -127,7 +131,7 @@ HttpAnswer status(Telemetry& telemetry) {
 HttpAnswer route(std::string_view target, Telemetry& telemetry, HttpState* state) {
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", exposition(telemetry, state), true};
-  if (path == "/status") return status(telemetry);
+  if (path == "/status") return status(telemetry, state);
   if (path == "/api/v1/history")
     return {200, "application/json",
             to_json_text(telemetry.history().render(query_int(target, "since", 0), wall_clock_ms())), true};

@@ -20,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "alarms/alarm_book.hpp"
 #include "http/page_state.hpp"
 #include "http/session.hpp"
 
@@ -133,7 +134,8 @@ class Server final : public HttpServer {
   }
 
   void tick() {
-    sample_history(state_.telemetry);
+    const nlohmann::json alarms = state_.api.alarms ? state_.api.alarms->list() : nlohmann::json();
+    sample_history(state_.telemetry, alarms.is_array() ? &alarms : nullptr);
     ticker_.expires_after(kHistoryStep);
     ticker_.async_wait([this](boost::system::error_code ec) {
       if (!ec) tick();

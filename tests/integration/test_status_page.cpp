@@ -172,6 +172,10 @@ TEST(StatusPage, MaskAndAcknowledgeFromThePageWithTheOperatorToken) {
       << js_string(browser.eval("document.getElementById('alarms').outerHTML")) << avmon.err();
   EXPECT_EQ(browser.eval(alarm + ".dataset.acked"), "0");
   EXPECT_EQ(browser.eval(alarm + ".dataset.id"), id);
+  // Not OK while it waits for someone: a warning, saying why.
+  ASSERT_TRUE(browser.wait_for("document.getElementById('state').textContent === 'WARNING'", 5))
+      << js_string(browser.eval("document.getElementById('head').outerHTML"));
+  EXPECT_EQ(browser.eval("document.getElementById('reasons').textContent"), "black (latched)");
   // docs/status-page-latched.png comes from here.
   browser.screenshot(dir / "status-page-latched.png");
 
@@ -186,6 +190,8 @@ TEST(StatusPage, MaskAndAcknowledgeFromThePageWithTheOperatorToken) {
   // A latched alarm acknowledged is cleared: off the list.
   EXPECT_TRUE(browser.wait_for("!document.querySelector('#alarms li.alarm[data-id=\"" + id + "\"]')", 5))
       << js_string(browser.eval("document.getElementById('alarms').outerHTML"));
+  EXPECT_TRUE(browser.wait_for("document.getElementById('state').textContent === 'OK'", 5))
+      << js_string(browser.eval("document.getElementById('head').outerHTML"));
   auto listed = nlohmann::json::parse(http_get(port, "/api/v1/alarms/" + id).body);
   EXPECT_EQ(listed["state"], "cleared") << listed.dump();
   EXPECT_EQ(listed["acked"]["by"], "status page") << listed.dump();
