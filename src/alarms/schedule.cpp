@@ -137,6 +137,10 @@ std::optional<std::int64_t> parse_rfc3339_ms(const std::string& s) {
     return std::nullopt;
   }
   if (at != s.size()) return std::nullopt;
+  // Years the system clock (nanoseconds since 1970, up to 2262) holds with
+  // room to spare: a time outside them is a typing error, and turning it into
+  // a clock time would overflow.
+  if (y1 * 100 + y2 < 1970 || y1 * 100 + y2 > 2200) return std::nullopt;
   std::int64_t days = days_from_civil(y1 * 100 + y2, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset_s;
   return secs * 1000 + ms;
