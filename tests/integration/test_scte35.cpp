@@ -27,29 +27,6 @@ const std::string kForced = "input:\n  scte35_pid: " + std::to_string(kCue) + "\
 
 std::string data_dir() { return std::string(AVMON_SOURCE_DIR) + "/tests/data/tsduck/"; }
 
-// Packets carrying `section` on `pid` (pointer_field 0, stuffing 0xFF).
-std::vector<std::uint8_t> packetize(const std::vector<std::uint8_t>& section, int pid, int& cc) {
-  std::vector<std::uint8_t> out;
-  std::size_t pos = 0;
-  bool first = true;
-  while (pos < section.size()) {
-    std::uint8_t p[188];
-    std::fill(p, p + 188, 0xFF);
-    p[0] = 0x47;
-    p[1] = static_cast<std::uint8_t>((first ? 0x40 : 0) | ((pid >> 8) & 0x1F));
-    p[2] = static_cast<std::uint8_t>(pid & 0xFF);
-    p[3] = static_cast<std::uint8_t>(0x10 | (cc++ & 0x0F));
-    std::size_t i = 4;
-    if (first) p[i++] = 0;  // pointer_field
-    const std::size_t n = std::min<std::size_t>(188 - i, section.size() - pos);
-    std::copy(section.begin() + static_cast<long>(pos), section.begin() + static_cast<long>(pos + n), p + i);
-    pos += n;
-    first = false;
-    out.insert(out.end(), p, p + 188);
-  }
-  return out;
-}
-
 struct Capture {
   std::vector<std::uint8_t> ts = test::read_file_bytes(data_dir() + "test-064.ts");
   std::vector<test::Pes> video = test::pes_of_pid(ts, kVideo);
@@ -88,7 +65,7 @@ std::vector<nlohmann::json> run_with(const Capture& c, std::vector<std::pair<std
   std::size_t from = 0;
   for (const auto& [at, section] : cues) {
     out.insert(out.end(), c.ts.begin() + static_cast<long>(from * 188), c.ts.begin() + static_cast<long>(at * 188));
-    auto packets = packetize(section, kCue, cc);
+    auto packets = test::section_packets(section, kCue, cc);
     out.insert(out.end(), packets.begin(), packets.end());
     from = at;
   }
