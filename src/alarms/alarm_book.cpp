@@ -123,6 +123,16 @@ nlohmann::json AlarmBook::own_line(const char* kind, double media_time_s) const 
   return {{"kind", kind}, {"stream", stream_}, {"media_time", round_ms(media_time_s)}, {"wall_time", now_text()}};
 }
 
+nlohmann::json AlarmBook::alarm_line(const char* kind, double media_time_s, const Alarm& a) const {
+  nlohmann::json line = own_line(kind, media_time_s);
+  line["id"] = a.id;
+  line["type"] = a.type;
+  line["detector"] = a.detector;
+  if (a.channel >= 0) line["channel"] = a.channel;
+  line["severity"] = a.severity;
+  return line;
+}
+
 void AlarmBook::emit(const nlohmann::json& in) {
   std::lock_guard lk(mu_);
   const std::string kind = in.value("kind", "");
@@ -214,12 +224,7 @@ void AlarmBook::on_start(nlohmann::json& line) {
     by_defect_[defect_id] = a.id;
     alarms_[a.id] = a;
     // Its own kind: the defects (and their counts) stay what the engine found.
-    nlohmann::json flap = own_line("alarm.flapping", t);
-    flap["id"] = a.id;
-    flap["type"] = a.type;
-    flap["detector"] = a.detector;
-    if (a.channel >= 0) flap["channel"] = a.channel;
-    flap["severity"] = a.severity;
+    nlohmann::json flap = alarm_line("alarm.flapping", t, a);
     flap["flapping"] = true;
     flap["details"] = {{"state", "start"}, {"raises", a.raises}, {"window_s", cfg_.flap_window_s}};
     annotate(flap, a);
@@ -290,12 +295,7 @@ void AlarmBook::settle_flaps(double media_time_s) {
     a.end_media_time_s = end_s;
     a.cleared_at = now_text();
     a.state = a.latch && !a.acked ? "latched" : "cleared";
-    nlohmann::json line = own_line("alarm.flapping", end_s);
-    line["id"] = a.id;
-    line["type"] = a.type;
-    line["detector"] = a.detector;
-    if (a.channel >= 0) line["channel"] = a.channel;
-    line["severity"] = a.severity;
+    nlohmann::json line = alarm_line("alarm.flapping", end_s, a);
     line["flapping"] = true;
     line["details"] = {{"state", "end"}, {"raises", a.raises}, {"settle_s", cfg_.flap_settle_s},
                        {"duration_s", round_ms(end_s - a.media_time_s)}};
@@ -336,12 +336,7 @@ void AlarmBook::tick() {
     a.cleared_at = now_text();
     a.state = a.latch && !a.acked ? "latched" : "cleared";
     // The previous instance paged its start under the alarm's id.
-    nlohmann::json line = own_line(a.flapping ? "alarm.flapping" : "defect.end", media_s_);
-    line["id"] = a.id;
-    line["type"] = a.type;
-    line["detector"] = a.detector;
-    if (a.channel >= 0) line["channel"] = a.channel;
-    line["severity"] = a.severity;
+    nlohmann::json line = alarm_line(a.flapping ? "alarm.flapping" : "defect.end", media_s_, a);
     line["details"] = {{"handover", "not confirmed"}, {"restart_grace_s", cfg_.restart_grace_s}};
     if (a.flapping) {
       line["flapping"] = true;

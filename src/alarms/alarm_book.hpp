@@ -135,6 +135,8 @@ class AlarmBook final : public EventSink {
   void annotate(nlohmann::json& line, const Alarm& a) const;
   void out(const nlohmann::json& line);
   nlohmann::json own_line(const char* kind, double media_time_s) const;
+  // own_line() about alarm `a`: with its id, type, detector, channel and severity.
+  nlohmann::json alarm_line(const char* kind, double media_time_s, const Alarm& a) const;
   std::string now_text() const;
   void save_state();
 

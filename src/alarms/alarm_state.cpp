@@ -123,12 +123,7 @@ AlarmChange AlarmBook::ack(const std::string& id, const std::string& by, const s
   a.acked = AlarmAck{by, comment, now_text()};
   const bool was_latched = a.state == "latched";
   if (was_latched) a.state = "cleared";
-  nlohmann::json line = own_line("alarm.ack", media_s_);
-  line["id"] = a.id;
-  line["type"] = a.type;
-  line["detector"] = a.detector;
-  if (a.channel >= 0) line["channel"] = a.channel;
-  line["severity"] = a.severity;
+  nlohmann::json line = alarm_line("alarm.ack", media_s_, a);
   line["details"] = {{"by", by}, {"comment", comment}, {"at", a.acked->at}};
   annotate(line, a);
   spdlog::info("alarm {} ({}) acknowledged by {}", id, a.type, by);
