@@ -2,14 +2,17 @@
 """What decode.mode saves: avmon (every detector on) in full, economy and
 adaptive mode against ffmpeg's decode-only run of the same clip.
 
-  bench/decode_modes.py ratios [--avmon build/avmon] [--seconds 6] [--pairs 0] [--steady 30]
+  bench/decode_modes.py ratios [--avmon build/avmon] [--seconds 6] [--pairs 0] [--cpu-seconds 60] [--steady 30] [--mbps M]
       Instruction counts (valgrind callgrind; load-independent) of
       `ffmpeg -i CLIP -f null -`, of ffmpeg with economy's two switches
       (-skip_loop_filter all -skip_frame noref) and of avmon in each mode,
-      on the first SECONDS of bench.py's 1080p25 H.264 clip; prints each
-      against ffmpeg's decode-only. With --pairs N (N >= 5 for a report),
-      also CPU and wall seconds: N rounds, each mode run right after an
-      ffmpeg run (alternated pairs), median of the per-pair ratios.
+      on the first SECONDS of bench.py's 1080p25 H.264 clip (soft, cheap to
+      decode: the detectors' share at its largest; with --mbps M the clip
+      with film grain at M Mbit/s, as broadcast); prints each against
+      ffmpeg's decode-only. With --pairs N (N >= 5 for a report), also CPU
+      and wall seconds on the first CPU_SECONDS: N rounds, each mode run
+      right after an ffmpeg run (alternated pairs), median of the per-pair
+      ratios.
       With --steady LONG, the instruction ratios are of the work per second
       of media: each command also runs on the first LONG seconds and the
       ratio is (count on LONG - count on SECONDS) of avmon over the same
@@ -21,8 +24,11 @@ adaptive mode against ffmpeg's decode-only run of the same clip.
       and held pictures starting at several offsets within a GOP; prints, per
       defect, the start adaptive reports minus the start full mode reports,
       and the worst (target: at most one GOP).
-  bench/decode_modes.py formats [--avmon build/avmon] [--seconds 2] [--pairs 0]
-      The cost table: instruction ratio avmon/ffmpeg decode-only per mode for
+  bench/decode_modes.py formats [--avmon build/avmon] [--seconds 2] [--pairs 0] [--cpu-seconds 20] [--no-counts]
+      The cost table: instruction ratio avmon/ffmpeg decode-only per mode (on
+      the first SECONDS) and, with --pairs N, the CPU ratio (median of N
+      alternated pairs on CPU_SECONDS clips, long enough that starting a
+      process does not count) for
       576i MPEG-2, 720p50 H.264, 1080p25 H.264, 1080p50 HEVC, 2160p25 HEVC
       (stereo), and 1080p25 H.264 with 2, 6 and 16 audio channels. Clips are
       made once from opencv-doc footage (cached).
@@ -78,45 +84,57 @@ def cut(src, seconds):
     return clip
 
 
-def ratio_row(avmon, clip, pairs):
+def cpu_pairs(avmon, clip, pairs):
+    """CPU and wall seconds: `pairs` rounds, each mode run right after an
+    ffmpeg decode-only run (alternated pairs; the mode that comes first
+    rotates), median of the per-pair ratios. Pairs cancel slow drifts of the
+    machine's speed (other load, frequency); a quiet machine is still best."""
+    per = {m: [] for m in MODES}
+    wall = {m: [] for m in MODES}
+    for r in range(pairs):
+        for m in (MODES[r % 3:] + MODES[:r % 3]):
+            fw, fc, _ = bench.measure(ffmpeg_cmd(clip))
+            aw, ac, _ = bench.measure(avmon_cmd(avmon, clip), mode_env(m))
+            per[m].append(ac / fc)
+            wall[m].append(aw / fw)
+    return {m: (statistics.median(per[m]), statistics.median(wall[m])) for m in MODES}
+
+
+def count_row(avmon, clip):
     base = instructions(ffmpeg_cmd(clip))
     row = {"ffmpeg": base, "ffmpeg_economy": instructions(ffmpeg_cmd(clip, True))}
     for m in MODES:
         row[m] = instructions(avmon_cmd(avmon, clip), mode_env(m))
-    cpu = {}
-    if pairs:
-        per = {m: [] for m in MODES}
-        wall = {m: [] for m in MODES}
-        for r in range(pairs):
-            for m in (MODES[r % 3:] + MODES[:r % 3]):  # rotate which mode comes first
-                fw, fc, _ = bench.measure(ffmpeg_cmd(clip))
-                aw, ac, _ = bench.measure(avmon_cmd(avmon, clip), mode_env(m))
-                per[m].append(ac / fc)
-                wall[m].append(aw / fw)
-        cpu = {m: (statistics.median(per[m]), statistics.median(wall[m])) for m in MODES}
-    return row, cpu
+    return row
 
 
 def cmd_ratios(a):
-    clip = cut(bench.make_clip(60), a.seconds)
-    row, cpu = ratio_row(a.avmon, clip, a.pairs)
-    print(f"clip: {clip}")
-    if a.steady:
-        if a.steady <= a.seconds:
-            raise SystemExit("--steady must be longer than --seconds")
-        long_clip = cut(bench.make_clip(60), a.steady)
-        long_row, _ = ratio_row(a.avmon, long_clip, 0)
-        print(f"per second of media: counts on {long_clip.name} minus counts on {clip.name}")
-        row = {k: long_row[k] - row[k] for k in row}
-    base = row["ffmpeg"]
-    print(f"instructions: ffmpeg decode-only {base:,}")
-    print(f"  ffmpeg -skip_loop_filter all -skip_frame noref: x{row['ffmpeg_economy'] / base:.3f}")
-    for m in MODES:
-        print(f"  avmon {m:8s} (every detector): x{row[m] / base:.3f}   (target <= {TARGETS[m]})")
-    if cpu:
-        print(f"CPU / wall seconds, median of {a.pairs} alternated pairs (avmon mode / ffmpeg decode-only):")
+    clip = cut(bench.make_clip(60, a.mbps), a.seconds)
+    if a.counts:
+        row = count_row(a.avmon, clip)
+        print(f"clip: {clip}")
+        if a.steady:
+            if a.steady <= a.seconds:
+                raise SystemExit("--steady must be longer than --seconds")
+            long_clip = cut(bench.make_clip(60, a.mbps), a.steady)
+            long_row = count_row(a.avmon, long_clip)
+            print(f"per second of media: counts on {long_clip.name} minus counts on {clip.name}")
+            row = {k: long_row[k] - row[k] for k in row}
+        base = row["ffmpeg"]
+        print(f"instructions: ffmpeg decode-only {base:,}")
+        print(f"  ffmpeg -skip_loop_filter all -skip_frame noref: x{row['ffmpeg_economy'] / base:.3f}")
         for m in MODES:
-            print(f"  {m:8s} cpu x{cpu[m][0]:.3f}   wall x{cpu[m][1]:.3f}")
+            print(f"  avmon {m:8s} (every detector): x{row[m] / base:.3f}   (target <= {TARGETS[m]})")
+    if a.pairs:
+        # Seconds are timed on a longer clip than the counts (callgrind is
+        # slow): on a few seconds, starting a process would weigh in.
+        whole = bench.make_clip(60, a.mbps)
+        cpu_clip = whole if a.cpu_seconds >= 60 else cut(whole, a.cpu_seconds)
+        cpu = cpu_pairs(a.avmon, cpu_clip, a.pairs)
+        print(f"CPU / wall seconds on {cpu_clip.name}, median of {a.pairs} alternated pairs "
+              "(avmon mode / ffmpeg decode-only):")
+        for m in MODES:
+            print(f"  {m:8s} cpu x{cpu[m][0]:.3f}   wall x{cpu[m][1]:.3f}   (target <= {TARGETS[m]})")
 
 
 def events(avmon, clip, mode, tmp):
@@ -202,19 +220,32 @@ def cmd_formats(a):
     for name, size, rate, codec, ch in FORMATS:
         if a.only and a.only not in name:
             continue
-        clip = format_clip(name, size, rate, codec, ch, a.seconds)
-        row, cpu = ratio_row(a.avmon, clip, a.pairs)
+        row = count_row(a.avmon, format_clip(name, size, rate, codec, ch, a.seconds)) if a.counts else {}
+        cpu = cpu_pairs(a.avmon, format_clip(name, size, rate, codec, ch, a.cpu_seconds), a.pairs) if a.pairs else {}
         rows.append((name, row, cpu))
-        print(f"{name:20s} " + "  ".join(f"{m} x{row[m] / row['ffmpeg']:.3f}" for m in MODES) +
-              f"  (ffmpeg economy switches x{row['ffmpeg_economy'] / row['ffmpeg']:.3f})", flush=True)
+        line = f"{name:20s}"
+        if row:
+            line += " instructions " + "  ".join(f"{m} x{row[m] / row['ffmpeg']:.3f}" for m in MODES)
+            line += f"  (ffmpeg economy switches x{row['ffmpeg_economy'] / row['ffmpeg']:.3f})"
+        if cpu:
+            line += " cpu " + "  ".join(f"{m} x{cpu[m][0]:.3f}" for m in MODES)
+        print(line, flush=True)
     print()
-    print("| format | full | economy | adaptive | ffmpeg -skip_loop_filter all -skip_frame noref |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, row, cpu in rows:
-        b = row["ffmpeg"]
-        print(f"| {name} | {row['full'] / b:.3f} | {row['economy'] / b:.3f} | {row['adaptive'] / b:.3f} | "
-              f"{row['ffmpeg_economy'] / b:.3f} |")
-    print("(instruction counts, avmon with every detector on / ffmpeg -i CLIP -f null -)")
+    if a.counts:
+        print(f"Instructions (callgrind, first {a.seconds} s), avmon with every detector on / ffmpeg -i CLIP -f null -:")
+        print("| format | full | economy | adaptive | ffmpeg -skip_loop_filter all -skip_frame noref |")
+        print("| --- | --- | --- | --- | --- |")
+        for name, row, _ in rows:
+            b = row["ffmpeg"]
+            print(f"| {name} | {row['full'] / b:.3f} | {row['economy'] / b:.3f} | {row['adaptive'] / b:.3f} | "
+                  f"{row['ffmpeg_economy'] / b:.3f} |")
+    if a.pairs:
+        print(f"CPU seconds ({a.cpu_seconds} s clips), median of {a.pairs} alternated pairs, "
+              "avmon with every detector on / ffmpeg -i CLIP -f null -:")
+        print("| format | full | economy | adaptive |")
+        print("| --- | --- | --- | --- |")
+        for name, _, cpu in rows:
+            print(f"| {name} | {cpu['full'][0]:.3f} | {cpu['economy'][0]:.3f} | {cpu['adaptive'][0]:.3f} |")
 
 
 def main():
@@ -228,6 +259,12 @@ def main():
         p.add_argument("--steady", type=int, default=0,
                        help="ratios: seconds of a second, longer run; ratios of the difference (work per second)")
         p.add_argument("--only", default="", help="formats: only the rows whose name contains this")
+        p.add_argument("--cpu-seconds", type=int, default=60 if name == "ratios" else 20,
+                       help="length of the clips timed by --pairs")
+        p.add_argument("--mbps", type=int, default=None,
+                       help="ratios: the clip with film grain at this constant bit rate (bench.py), as broadcast")
+        p.add_argument("--no-counts", dest="counts", action="store_false",
+                       help="CPU pairs only, no instruction counts (callgrind is slow)")
         p.add_argument("--size", default="1920x1080", help="delay: picture size of the clips")
     a = ap.parse_args()
     {"ratios": cmd_ratios, "delay": cmd_delay, "formats": cmd_formats}[a.cmd](a)
