@@ -11,6 +11,7 @@
 
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
+#include "avmon/registry.hpp"
 #include "video_common/regions.hpp"
 
 namespace avmon::video {
@@ -57,5 +58,7 @@ class BlackDetector final : public Detector {
  private:
   BlackAnalyser analyser_;
 };
+
+DetectorInfo describe_black();
 
 }  // namespace avmon::video

@@ -13,6 +13,7 @@
 
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
+#include "avmon/registry.hpp"
 #include "video_common/regions.hpp"
 
 namespace avmon::video {
@@ -71,5 +72,7 @@ class SlateDetector final : public Detector {
   bool slate_ = false;      // ... and is a slate
   SlateLook look_;
 };
+
+DetectorInfo describe_slate();
 
 }  // namespace avmon::video

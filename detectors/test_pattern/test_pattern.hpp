@@ -12,6 +12,7 @@
 
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
+#include "avmon/registry.hpp"
 #include "test_pattern/bars.hpp"
 #include "test_pattern/pluge.hpp"
 #include "video_common/regions.hpp"
@@ -42,5 +43,7 @@ class TestPatternDetector final : public Detector {
   std::optional<Anchor> anchor_;
   bool active_ = false;
 };
+
+DetectorInfo describe_test_pattern();
 
 }  // namespace avmon::video

@@ -45,6 +45,15 @@ std::shared_ptr<const VideoFrame> make_video_frame(const cv::Mat& image, double 
   return std::make_shared<BusVideoFrame>(std::move(f), index, media_time_s, duration_s, info, stats);
 }
 
+cv::Mat natural_picture(int width, int height, int type, std::uint64_t seed, double sigma, double lo, double hi) {
+  cv::Mat img(height, width, type);
+  cv::RNG rng(seed);
+  rng.fill(img, cv::RNG::UNIFORM, 0, 255);
+  cv::GaussianBlur(img, img, cv::Size(0, 0), sigma);
+  cv::normalize(img, img, lo, hi, cv::NORM_MINMAX);
+  return img;
+}
+
 std::shared_ptr<const AudioBlock> make_audio_block(const std::vector<std::vector<float>>& channels,
                                                    int sample_rate, double media_time_s, std::uint64_t index) {
   if (channels.empty()) throw std::invalid_argument("make_audio_block: no channels");

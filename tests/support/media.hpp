@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,11 @@ std::shared_ptr<const VideoFrame> make_video_frame(const cv::Mat& image, double 
 std::shared_ptr<const AudioBlock> make_audio_block(const std::vector<std::vector<float>>& channels,
                                                    int sample_rate, double media_time_s,
                                                    std::uint64_t index = 0);
+
+// A picture with the texture of a camera's: uniform noise from `seed`, blurred
+// by `sigma` pixels and stretched to levels lo .. hi. `type` is CV_8UC1 (grey)
+// or CV_8UC3 (BGR).
+cv::Mat natural_picture(int width, int height, int type, std::uint64_t seed, double sigma, double lo, double hi);
 
 // Collects observations, for asserting what a detector reported.
 struct CollectingSink : ObservationSink {

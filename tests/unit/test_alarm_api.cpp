@@ -16,14 +16,12 @@
 #include "http/api_alarms.hpp"
 #include "http/server.hpp"
 #include "notify/notifier.hpp"
+#include "support/events.hpp"
 
 namespace avmon {
 namespace {
 
-struct Lines : EventSink {
-  std::vector<nlohmann::json> all;
-  void emit(const nlohmann::json& e) override { all.push_back(e); }
-};
+using test::Lines;
 
 nlohmann::json start(const std::string& id, const std::string& type) {
   return {{"kind", "defect.start"}, {"id", id}, {"stream", "s1"}, {"type", type}, {"detector", type},

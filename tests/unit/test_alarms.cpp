@@ -10,6 +10,7 @@
 #include "alarms/alarm_book.hpp"
 #include "alarms/schedule.hpp"
 #include "config/config.hpp"
+#include "support/events.hpp"
 #include "support/run.hpp"
 #include "notify/notifier.hpp"
 #include "pipeline/engine.hpp"
@@ -17,16 +18,9 @@
 namespace avmon {
 namespace {
 
-struct Lines : EventSink {
-  std::vector<nlohmann::json> all;
-  void emit(const nlohmann::json& e) override { all.push_back(e); }
-  std::vector<nlohmann::json> of(const std::string& kind) const {
-    std::vector<nlohmann::json> out;
-    for (const auto& e : all)
-      if (e["kind"] == kind) out.push_back(e);
-    return out;
-  }
-};
+using test::feed;
+using test::Lines;
+using test::obs;
 
 // 2026-12-01T12:00:00Z, a Tuesday.
 constexpr std::int64_t kT0 = 1796126400000;
@@ -357,22 +351,6 @@ TEST(AlarmTime, Rfc3339) {
 }
 
 // ---- in the engine: start-up grace and per-type policy -------------------
-
-Observation obs(const std::string& type, double t, bool active) {
-  Observation o;
-  o.type = type;
-  o.media_time_s = t;
-  o.active = active;
-  return o;
-}
-
-void feed(EventEngine& e, const std::string& det, double from, double to, double until) {
-  for (int i = 0; i < static_cast<int>(until * 25); ++i) {
-    double t = i / 25.0;
-    e.observe(det, obs(det, t, t >= from && t < to));
-    e.advance(t);
-  }
-}
 
 TEST(AlarmGrace, NoContentDefectBeginsInTheGraceAndOneGoingOnCountsFromItsEnd) {
   Lines lines;

@@ -3,29 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/engine.hpp"
+#include "support/events.hpp"
 
 namespace avmon {
 namespace {
 
-struct Lines : EventSink {
-  std::vector<nlohmann::json> all;
-  void emit(const nlohmann::json& e) override { all.push_back(e); }
-  std::vector<nlohmann::json> of(const std::string& kind) const {
-    std::vector<nlohmann::json> out;
-    for (const auto& e : all)
-      if (e["kind"] == kind) out.push_back(e);
-    return out;
-  }
-};
-
-Observation obs(const std::string& type, double t, bool active, int channel = -1) {
-  Observation o;
-  o.type = type;
-  o.media_time_s = t;
-  o.active = active;
-  o.channel = channel;
-  return o;
-}
+using test::feed;
+using test::Lines;
+using test::obs;
 
 struct EngineTest : ::testing::Test {
   Lines lines;
@@ -35,23 +20,15 @@ struct EngineTest : ::testing::Test {
     engine.add_detector("black", {0.5, 0.5, "critical"}, {"black"}, {"freeze"});
     engine.add_detector("freeze", {2.0, 0.5, "major"}, {"freeze"}, {});
   }
-  // Feeds `type` as active over [from, to) at 25 fps, inactive elsewhere in [0, until).
-  void feed(const std::string& det, double from, double to, double until) {
-    for (int i = 0; i < static_cast<int>(until * 25); ++i) {
-      double t = i / 25.0;
-      engine.observe(det, obs(det, t, t >= from && t < to));
-      engine.advance(t);
-    }
-  }
 };
 
 TEST_F(EngineTest, ShortConditionBelowMinimumDurationIsNotADefect) {
-  feed("black", 1.0, 1.4, 5.0);  // 0.4 s < 0.5 s
+  feed(engine, "black", 1.0, 1.4, 5.0);  // 0.4 s < 0.5 s
   EXPECT_TRUE(lines.all.empty());
 }
 
 TEST_F(EngineTest, StartIsReportedAtTheTrueOnsetAndEndAtTheTrueEnd) {
-  feed("black", 1.0, 3.0, 6.0);
+  feed(engine, "black", 1.0, 3.0, 6.0);
   auto starts = lines.of("defect.start");
   auto ends = lines.of("defect.end");
   ASSERT_EQ(starts.size(), 1u);
@@ -192,7 +169,7 @@ TEST_F(EngineTest, ChannelsAreSeparateDefectsWithTheChannelInTheEvent) {
 }
 
 TEST_F(EngineTest, IdsAreTheSameOnEveryRunOfTheSameInput) {
-  feed("black", 1.0, 3.0, 6.0);
+  feed(engine, "black", 1.0, 3.0, 6.0);
   Lines other;
   EventEngine again{"s1", other};
   again.wall_time = engine.wall_time;

@@ -7,6 +7,7 @@
 #include "input/backoff.hpp"
 #include "input/watchdog.hpp"
 #include "pipeline/engine.hpp"
+#include "support/events.hpp"
 
 namespace avmon {
 namespace {
@@ -75,24 +76,8 @@ TEST(SignalWatchdog, DetailsSayWhichKindOfLoss) {
   EXPECT_STREQ(loss_reason_name(LossReason::InputClosed), "input closed");
 }
 
-struct VecSink : EventSink {
-  std::vector<nlohmann::json> lines;
-  void emit(const nlohmann::json& e) override { lines.push_back(e); }
-  std::vector<std::string> kinds(const std::string& type) const {
-    std::vector<std::string> k;
-    for (const auto& l : lines)
-      if (l.value("type", "") == type) k.push_back(l["kind"].get<std::string>() + "@" + l["media_time"].dump());
-    return k;
-  }
-};
-
-Observation obs(const std::string& type, double t, bool active) {
-  Observation o;
-  o.type = type;
-  o.media_time_s = t;
-  o.active = active;
-  return o;
-}
+using test::Lines;
+using test::obs;
 
 // The engine wiring SignalLossWatch::declare sets up, without a config.
 void declare_signal_loss(EventEngine& e, const std::vector<std::string>& suppressed) {
@@ -103,7 +88,7 @@ void declare_signal_loss(EventEngine& e, const std::vector<std::string>& suppres
 }
 
 TEST(SignalLossCorrelation, AnOngoingFreezeEndsWhereTheSignalIsLost) {
-  VecSink sink;
+  Lines sink;
   EventEngine e("s", sink);
   e.wall_time = [] { return "t"; };
   e.add_detector("freeze", {2.0, 1.0, "major"}, {"freeze"}, {});
@@ -124,7 +109,7 @@ TEST(SignalLossCorrelation, AnOngoingFreezeEndsWhereTheSignalIsLost) {
 }
 
 TEST(SignalLossCorrelation, ConditionsDuringTheGapCountOnlyFromItsEnd) {
-  VecSink sink;
+  Lines sink;
   EventEngine e("s", sink);
   e.wall_time = [] { return "t"; };
   e.add_detector("silence", {2.0, 1.0, "major"}, {"silence"}, {});

@@ -8,10 +8,6 @@
 #include "black/black.hpp"
 #include "support/media.hpp"
 
-namespace avmon::video {
-DetectorInfo describe_black();
-}
-
 namespace {
 
 using avmon::Options;

@@ -10,16 +10,12 @@
 
 #include "avmon/registry.hpp"
 #include "support/media.hpp"
+#include "support/video_detector.hpp"
 #include "test_pattern/test_pattern.hpp"
-
-namespace avmon::video {
-DetectorInfo describe_test_pattern();
-}
 
 namespace {
 
-using avmon::test::CollectingSink;
-using avmon::test::make_video_frame;
+using namespace avmon::test;
 
 constexpr int kW = 960, kH = 540;
 // Limited-range luma: black 16; -2 %, +2 % and +4 % of the 219-level range.
@@ -64,17 +60,14 @@ cv::Mat three_bars() {
   return img;
 }
 
-std::unique_ptr<avmon::Detector> make() {
-  auto info = avmon::video::describe_test_pattern();
-  return info.create(avmon::default_options(info.options));
-}
+std::unique_ptr<avmon::Detector> make() { return make_detector(avmon::video::describe_test_pattern()); }
 
 // Pictures shown 1 s at 25 fps; whether the last one is a test pattern.
 template <class Picture>
 bool detects(Picture&& picture, CollectingSink* keep = nullptr) {
   auto d = make();
   CollectingSink sink;
-  for (int i = 0; i < 25; ++i) d->on_video(*make_video_frame(picture(i), i * 0.04, static_cast<std::uint64_t>(i)), sink);
+  show(*d, sink, 0.0, 25, picture);
   const bool active = sink.active("test_pattern");
   if (keep) *keep = std::move(sink);
   return active;
@@ -136,11 +129,7 @@ TEST(Pluge, BlackLogoFadeAndCreditsAreNot) {
   EXPECT_FALSE(detects_still(logo));
 
   // A natural picture fading to black over the second.
-  cv::Mat natural(kH, kW, CV_8UC1);
-  cv::RNG rng(5);
-  rng.fill(natural, cv::RNG::UNIFORM, 0, 255);
-  cv::GaussianBlur(natural, natural, cv::Size(0, 0), 10.0);
-  cv::normalize(natural, natural, 16, 235, cv::NORM_MINMAX);
+  const cv::Mat natural = natural_picture(kW, kH, CV_8UC1, 5, 10.0, 16, 235);
   EXPECT_FALSE(detects([&](int i) {
     cv::Mat f;
     natural.convertTo(f, CV_8UC1, 1.0 - i / 25.0, kBlack * i / 25.0);
@@ -206,12 +195,9 @@ TEST(Pluge, FlatAnimationIsNot) {
 }
 
 TEST(Pluge, CanBeSwitchedOff) {
-  auto info = avmon::video::describe_test_pattern();
-  avmon::Options o = avmon::default_options(info.options);
-  o.set("pluge", false);
-  auto d = info.create(o);
+  auto d = make_detector(avmon::video::describe_test_pattern(), {{"pluge", false}});
   CollectingSink sink;
-  for (int i = 0; i < 3; ++i) d->on_video(*make_video_frame(bt814(), i * 0.04, static_cast<std::uint64_t>(i)), sink);
+  show(*d, sink, 0.0, 3, [](int) { return bt814(); });
   EXPECT_EQ(sink.first_active_time("test_pattern"), -1);
 }
 

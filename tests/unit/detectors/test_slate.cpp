@@ -8,27 +8,19 @@
 #include <opencv2/imgproc.hpp>
 
 #include "avmon/registry.hpp"
+#include "black/black.hpp"
 #include "slate/slate.hpp"
 #include "support/media.hpp"
-
-namespace avmon::video {
-DetectorInfo describe_slate();
-DetectorInfo describe_test_pattern();
-DetectorInfo describe_black();
-}
+#include "support/video_detector.hpp"
+#include "test_pattern/test_pattern.hpp"
 
 namespace {
 
-using avmon::test::CollectingSink;
-using avmon::test::make_video_frame;
+using namespace avmon::test;
 
 constexpr int kW = 960, kH = 540;
-constexpr double kDt = 0.04;
 
-std::unique_ptr<avmon::Detector> make() {
-  auto info = avmon::video::describe_slate();
-  return info.create(avmon::default_options(info.options));
-}
+std::unique_ptr<avmon::Detector> make() { return make_detector(avmon::video::describe_slate()); }
 
 cv::Mat card(const std::string& line, bool gradient = false) {
   cv::Mat img(kH, kW, CV_8UC3, cv::Scalar(110, 40, 20));
@@ -40,14 +32,7 @@ cv::Mat card(const std::string& line, bool gradient = false) {
 }
 
 // A textured picture like a camera's (what a frozen programme shows).
-cv::Mat camera_picture() {
-  cv::Mat img(kH, kW, CV_8UC3);
-  cv::RNG rng(5);
-  rng.fill(img, cv::RNG::UNIFORM, 0, 255);
-  cv::GaussianBlur(img, img, cv::Size(0, 0), 2.0);
-  cv::normalize(img, img, 10, 240, cv::NORM_MINMAX);
-  return img;
-}
+cv::Mat camera_picture() { return natural_picture(kW, kH, CV_8UC3, 5, 2.0, 10, 240); }
 
 void clock(cv::Mat& img, int second) {
   cv::rectangle(img, cv::Rect(kW * 7 / 10, kH / 20, kW / 4, kH / 12), cv::Scalar(0, 0, 0), cv::FILLED);
@@ -55,18 +40,11 @@ void clock(cv::Mat& img, int second) {
               cv::FONT_HERSHEY_SIMPLEX, 1.2, cv::Scalar(255, 255, 255), 2);
 }
 
-// Feeds `n` pictures from `picture(i)` starting at t0; returns the sink.
-template <class Fn>
-void run(avmon::Detector& d, CollectingSink& sink, double t0, int n, Fn&& picture, std::uint64_t& index) {
-  for (int i = 0; i < n; ++i, ++index) d.on_video(*make_video_frame(picture(i), t0 + i * kDt, index), sink);
-}
-
 TEST(SlateDetector, AStillCardIsASlateFromItsFirstPicture) {
   auto d = make();
   CollectingSink sink;
-  std::uint64_t index = 0;
   const cv::Mat c = card("WE'LL BE RIGHT BACK");
-  run(*d, sink, 2.0, 50, [&](int) { return c; }, index);
+  show(*d, sink, 2.0, 50, [&](int) { return c; });
   EXPECT_TRUE(sink.active("slate"));
   EXPECT_DOUBLE_EQ(sink.first_active_time("slate"), 2.0);
   // Not reported before the hold has lasted a second (programme holds
@@ -83,8 +61,7 @@ TEST(SlateDetector, AClockSpinnerOrTickerOnTheCardKeepsItASlate) {
   const cv::Mat base = card("TECHNICAL FAULT", true);
   auto d = make();
   CollectingSink sink;
-  std::uint64_t index = 0;
-  run(*d, sink, 0.0, 100, [&](int i) {
+  show(*d, sink, 0.0, 100, [&](int i) {
     cv::Mat m = base.clone();
     clock(m, i / 25);
     // A spinner of 24x24 pixels going round, and a ticker crawling.
@@ -93,7 +70,7 @@ TEST(SlateDetector, AClockSpinnerOrTickerOnTheCardKeepsItASlate) {
     cv::putText(m, "results at ten - stay with us", {kW - i * 8, kH - 20}, cv::FONT_HERSHEY_SIMPLEX, 1.0,
                 cv::Scalar(255, 255, 255), 2);
     return m;
-  }, index);
+  });
   EXPECT_TRUE(sink.active("slate"));
   EXPECT_DOUBLE_EQ(sink.first_active_time("slate"), 0.0);
 }
@@ -101,33 +78,30 @@ TEST(SlateDetector, AClockSpinnerOrTickerOnTheCardKeepsItASlate) {
 TEST(SlateDetector, AFrozenCameraPictureIsNotASlate) {
   auto d = make();
   CollectingSink sink;
-  std::uint64_t index = 0;
   const cv::Mat p = camera_picture();
-  run(*d, sink, 0.0, 75, [&](int) { return p; }, index);
+  show(*d, sink, 0.0, 75, [&](int) { return p; });
   EXPECT_EQ(sink.first_active_time("slate"), -1);
 }
 
 TEST(SlateDetector, BlackWithALogoIsNotASlate) {
   auto d = make();
   CollectingSink sink;
-  std::uint64_t index = 0;
   cv::Mat black(kH, kW, CV_8UC3, cv::Scalar(0, 0, 0));
   cv::rectangle(black, cv::Rect(kW * 85 / 100, kH / 20, kW / 10, kH / 12), cv::Scalar(255, 255, 255), cv::FILLED);
-  run(*d, sink, 0.0, 75, [&](int) { return black; }, index);
+  show(*d, sink, 0.0, 75, [&](int) { return black; });
   EXPECT_EQ(sink.first_active_time("slate"), -1);
 }
 
 TEST(SlateDetector, MovingFlatColourAnimationIsNotASlate) {
   auto d = make();
   CollectingSink sink;
-  std::uint64_t index = 0;
-  run(*d, sink, 0.0, 75, [&](int i) {
+  show(*d, sink, 0.0, 75, [&](int i) {
     cv::Mat m(kH, kW, CV_8UC3, cv::Scalar(190, 110, 40));
     cv::rectangle(m, cv::Rect(i * 12 % kW, kH / 5, 200, 300), cv::Scalar(0, 220, 220), cv::FILLED);
     cv::rectangle(m, cv::Rect(kW - i * 9 % kW, kH / 2, 240, 160), cv::Scalar(0, 0, 220), cv::FILLED);
     cv::circle(m, {kW / 2, (i * 7) % kH}, 90, cv::Scalar(0, 200, 0), cv::FILLED);
     return m;
-  }, index);
+  });
   EXPECT_EQ(sink.first_active_time("slate"), -1);
 }
 
@@ -136,13 +110,10 @@ TEST(SlateDetector, MovingFlatColourAnimationIsNotASlate) {
 // still; with the panel's area in exclude_regions it is a slate from its
 // first picture.
 TEST(SlateDetector, ACardWithAnAnimatedPanelIsASlateWhenThePanelIsExcluded) {
-  auto info = avmon::video::describe_slate();
-  avmon::Options o = avmon::default_options(info.options);
-  o.set("exclude_regions", std::vector<avmon::Region>{{0.5, 0.5, 0.5, 0.5}});
-  auto masked = info.create(o);
+  auto masked = make_detector(avmon::video::describe_slate(),
+                              {{"exclude_regions", std::vector<avmon::Region>{{0.5, 0.5, 0.5, 0.5}}}});
   auto plain = make();
   CollectingSink masked_sink, plain_sink;
-  std::uint64_t masked_index = 0, plain_index = 0;
   const cv::Mat base = card("WEATHER AT TEN");
   const auto picture = [&](int i) {
     cv::Mat m = base.clone();
@@ -152,8 +123,8 @@ TEST(SlateDetector, ACardWithAnAnimatedPanelIsASlateWhenThePanelIsExcluded) {
     cv::circle(panel, {kW / 2 - (i * 17) % (kW / 2), kH / 6}, 50, cv::Scalar(200, 200, 200), cv::FILLED);
     return m;
   };
-  run(*masked, masked_sink, 1.0, 50, picture, masked_index);
-  run(*plain, plain_sink, 1.0, 50, picture, plain_index);
+  show(*masked, masked_sink, 1.0, 50, picture);
+  show(*plain, plain_sink, 1.0, 50, picture);
   EXPECT_TRUE(masked_sink.active("slate"));
   EXPECT_DOUBLE_EQ(masked_sink.first_active_time("slate"), 1.0);
   EXPECT_EQ(plain_sink.first_active_time("slate"), -1);
@@ -166,8 +137,8 @@ TEST(SlateDetector, ACutToAnotherCardStartsANewHold) {
   CollectingSink sink;
   std::uint64_t index = 0;
   const cv::Mat a = card("WE'LL BE RIGHT BACK"), b = card("NEXT: THE NEWS", true);
-  run(*d, sink, 0.0, 50, [&](int) { return a; }, index);
-  run(*d, sink, 2.0, 50, [&](int) { return b; }, index);
+  show(*d, sink, 0.0, 50, [&](int) { return a; }, index);
+  show(*d, sink, 2.0, 50, [&](int) { return b; }, index);
   EXPECT_TRUE(sink.active("slate"));
   ASSERT_TRUE(sink.seen.back().since_s.has_value());
   EXPECT_DOUBLE_EQ(*sink.seen.back().since_s, 2.0);

@@ -8,16 +8,12 @@
 
 #include "avmon/registry.hpp"
 #include "support/media.hpp"
+#include "support/video_detector.hpp"
 #include "test_pattern/test_pattern.hpp"
-
-namespace avmon::video {
-DetectorInfo describe_test_pattern();
-}
 
 namespace {
 
-using avmon::test::CollectingSink;
-using avmon::test::make_video_frame;
+using namespace avmon::test;
 
 constexpr int kW = 960, kH = 540;
 
@@ -54,17 +50,13 @@ cv::Mat hd_bars() {
   return img;
 }
 
-std::unique_ptr<avmon::Detector> make() {
-  auto info = avmon::video::describe_test_pattern();
-  return info.create(avmon::default_options(info.options));
-}
+std::unique_ptr<avmon::Detector> make() { return make_detector(avmon::video::describe_test_pattern()); }
 
 // Bars count once they stand still: the picture is shown twice.
 bool detects(const cv::Mat& img) {
   auto d = make();
   CollectingSink sink;
-  d->on_video(*make_video_frame(img, 0.0), sink);
-  d->on_video(*make_video_frame(img, 0.04, 1), sink);
+  show(*d, sink, 0.0, 2, [&](int) { return img; });
   return sink.active("test_pattern");
 }
 
@@ -112,12 +104,12 @@ TEST(TestPatternDetector, FindsBarsUnderIdentsCoveringAFifthOfThePicture) {
   // A box moving over the bars from one picture to the next, and a logo.
   auto d = make();
   CollectingSink sink;
-  for (int i = 0; i < 10; ++i) {
+  show(*d, sink, 0.0, 10, [](int i) {
     cv::Mat m = ebu();
     cv::rectangle(m, cv::Rect(kW / 25, kH / 20, kW / 12, kH / 10), cv::Scalar(255, 255, 255), cv::FILLED);
     cv::rectangle(m, cv::Rect(i * kW / 10, kH * 3 / 10, kW / 7, kH / 7), cv::Scalar(0, 0, 0), cv::FILLED);
-    d->on_video(*make_video_frame(m, i * 0.04, static_cast<std::uint64_t>(i)), sink);
-  }
+    return m;
+  });
   EXPECT_TRUE(sink.active("test_pattern"));
   EXPECT_DOUBLE_EQ(sink.first_active_time("test_pattern"), 0.0);
 }
@@ -143,11 +135,11 @@ TEST(TestPatternDetector, BarsAreDatedFromTheirFirstPictureOnceTheyStandStill) {
 TEST(TestPatternDetector, MovingStripesInTheBarsOrderAreNotAPattern) {
   auto d = make();
   CollectingSink sink;
-  for (int i = 0; i < 10; ++i) {
+  show(*d, sink, 0.0, 10, [](int i) {
     cv::Mat m(kH, kW, CV_8UC3);
     bars(m, -i * 9, kW - i * 9 + kW / 7, 0, kH, kBars75, 7);
-    d->on_video(*make_video_frame(m, i * 0.04, static_cast<std::uint64_t>(i)), sink);
-  }
+    return m;
+  });
   EXPECT_EQ(sink.first_active_time("test_pattern"), -1);
 }
 
@@ -177,11 +169,7 @@ TEST(TestPatternDetector, ColourfulProgrammeIsNotAPattern) {
   EXPECT_FALSE(detects(kit));
 
   // A natural-looking colourful picture.
-  cv::Mat natural(kH, kW, CV_8UC3);
-  cv::RNG rng(3);
-  rng.fill(natural, cv::RNG::UNIFORM, 0, 255);
-  cv::GaussianBlur(natural, natural, cv::Size(0, 0), 12.0);
-  cv::normalize(natural, natural, 0, 255, cv::NORM_MINMAX);
+  const cv::Mat natural = natural_picture(kW, kH, CV_8UC3, 3, 12.0, 0, 255);
   EXPECT_FALSE(detects(natural));
 }
 
@@ -197,19 +185,18 @@ TEST(TestPatternDetector, GreyStepsAreNotColourBars) {
 // text moving: unmasked, every column's median is the band's; with the band's
 // area in exclude_regions, the bars are read from the rows left.
 TEST(TestPatternDetector, BarsUnderAFullWidthIdentInAnExcludedAreaAreFound) {
-  auto info = avmon::video::describe_test_pattern();
-  avmon::Options o = avmon::default_options(info.options);
-  o.set("exclude_regions", std::vector<avmon::Region>{{0.0, 0.1, 1.0, 0.3}});
-  auto masked = info.create(o);
+  auto masked = make_detector(avmon::video::describe_test_pattern(),
+                              {{"exclude_regions", std::vector<avmon::Region>{{0.0, 0.1, 1.0, 0.3}}}});
   auto plain = make();
   CollectingSink masked_sink, plain_sink;
-  for (int i = 0; i < 25; ++i) {
+  const auto picture = [](int i) {
     cv::Mat img = smpte();
     cv::rectangle(img, cv::Rect(0, kH / 10, kW, kH * 3 / 10), cv::Scalar(0, 0, 0), cv::FILLED);
     cv::putText(img, "NEWS 24", {i * kW / 30, kH / 4}, cv::FONT_HERSHEY_SIMPLEX, 1.5, cv::Scalar(255, 255, 255), 3);
-    masked->on_video(*make_video_frame(img, i * 0.04, static_cast<std::uint64_t>(i)), masked_sink);
-    plain->on_video(*make_video_frame(img, i * 0.04, static_cast<std::uint64_t>(i)), plain_sink);
-  }
+    return img;
+  };
+  show(*masked, masked_sink, 0.0, 25, picture);
+  show(*plain, plain_sink, 0.0, 25, picture);
   ASSERT_EQ(masked_sink.seen.size(), 25u);
   for (size_t i = 1; i < 25; ++i) EXPECT_TRUE(masked_sink.seen[i].active) << i;
   EXPECT_DOUBLE_EQ(masked_sink.first_active_time("test_pattern"), 0.0);
