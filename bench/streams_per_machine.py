@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Streams per machine: how many live streams one machine monitors.
 
-  bench/streams_per_machine.py [--avmon build/avmon] [--duration 120] [--n 1,2,4,8,16]
-                               [--modes full,economy,adaptive,ffmpeg] [--clip CLIP]
+  bench/streams_per_machine.py [--avmon build/avmon] [--duration 120] [--search-duration 30]
+                               [--max-n 64] [--n LIST] [--modes full,economy,adaptive,ffmpeg] [--clip CLIP]
 
-For each mode and each N (ascending), N `ffmpeg -re -stream_loop -1 -i CLIP
--c copy -f mpegts udp://127.0.0.1:PORT` senders feed N receivers, one per
+For each mode, the largest N is searched with short rounds (N = 1, 2, 4...
+until a round fails, then bisected), then confirmed with a round of the full
+duration (lowered one by one until one passes). With --n, the listed N run in
+turn instead, each for the full duration. In a round, N `ffmpeg -re
+-stream_loop -1 -i CLIP -c copy -f mpegts udp://127.0.0.1:PORT` senders feed
+N receivers, one per
 port: avmon in that decode.mode (every detector on), or for `ffmpeg`,
 `ffmpeg -i udp://... -f null -`. After DURATION seconds the receivers get
 SIGTERM. A run passes when every receiver kept up:
@@ -106,11 +110,43 @@ def run_round(a, mode, n, clip, fps, tmp):
     return failures, statistics.median(rss)
 
 
+def largest(a, mode, clip, fps, tmp, duration):
+    """The largest N that passes rounds of `duration` seconds: N doubles
+    from 1 until a round fails, then the gap is bisected. Returns (N, its
+    peak RSS per receiver, the rounds' lines)."""
+    a.duration = duration
+    ok, fail, rss_at = 0, None, {}
+
+    def attempt(n):
+        failures, rss = run_round(a, mode, n, clip, fps, tmp)
+        line = (f"{mode:8s} N={n:3d} {duration:4.0f} s {'ok' if not failures else 'FAIL'}  peak RSS {rss:6.1f} MiB"
+                + ("" if not failures else "  (" + "; ".join(failures[:3]) + ")"))
+        print(line, flush=True)
+        rss_at[n] = rss
+        return not failures
+
+    n = 1
+    while n <= a.max_n and attempt(n):
+        ok, n = n, n * 2
+    fail = n if n <= a.max_n else None
+    while fail is not None and fail - ok > 1:
+        mid = (ok + fail) // 2
+        if attempt(mid):
+            ok = mid
+        else:
+            fail = mid
+    return ok, rss_at.get(ok)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--avmon", default="build/avmon")
     ap.add_argument("--duration", type=float, default=120)
-    ap.add_argument("--n", default="1,2,4,8,16")
+    ap.add_argument("--n", default="", help="fixed list of N to run in turn (default: search)")
+    ap.add_argument("--max-n", type=int, default=64, help="search: give up doubling beyond this")
+    ap.add_argument("--search-duration", type=float, default=30,
+                    help="search: seconds per round while looking for the boundary; the N found is then "
+                         "confirmed (or lowered) with rounds of --duration")
     ap.add_argument("--modes", default="full,economy,adaptive,ffmpeg")
     ap.add_argument("--clip", default=None)
     ap.add_argument("--base-port", type=int, default=23000)
@@ -118,20 +154,36 @@ def main():
     a = ap.parse_args()
     clip = pathlib.Path(a.clip) if a.clip else bench.make_clip(60)
     fps = probe_rate(clip)
+    duration = a.duration
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for mode in a.modes.split(","):
-            best, best_rss = 0, None
-            for n in (int(x) for x in a.n.split(",")):
-                failures, rss = run_round(a, mode, n, clip, fps, tmp)
-                ok = not failures
-                print(f"{mode:8s} N={n:3d} {'ok' if ok else 'FAIL'}  peak RSS {rss:6.1f} MiB"
-                      + ("" if ok else "  (" + "; ".join(failures[:3]) + ")"), flush=True)
-                if not ok:
-                    break
-                best, best_rss = n, rss
+            if a.n:
+                best, best_rss = 0, None
+                for n in (int(x) for x in a.n.split(",")):
+                    failures, rss = run_round(a, mode, n, clip, fps, tmp)
+                    ok = not failures
+                    print(f"{mode:8s} N={n:3d} {'ok' if ok else 'FAIL'}  peak RSS {rss:6.1f} MiB"
+                          + ("" if ok else "  (" + "; ".join(failures[:3]) + ")"), flush=True)
+                    if not ok:
+                        break
+                    best, best_rss = n, rss
+            else:
+                best, best_rss = largest(a, mode, clip, fps, tmp, min(a.search_duration, duration))
+                # Confirm over the full duration; a longer round may fail
+                # where a short one passed (a slow leak, a late backlog).
+                a.duration = duration
+                while best > 0:
+                    failures, rss = run_round(a, mode, best, clip, fps, tmp)
+                    print(f"{mode:8s} N={best:3d} {duration:4.0f} s {'ok' if not failures else 'FAIL'}  "
+                          f"peak RSS {rss:6.1f} MiB" + ("" if not failures else "  (" + "; ".join(failures[:3]) + ")"),
+                          flush=True)
+                    if not failures:
+                        best_rss = rss
+                        break
+                    best -= 1
             table.append((mode, best, best_rss))
-    print(f"\nclip {clip}, {a.duration:.0f} s per round")
+    print(f"\nclip {clip}, {duration:.0f} s per confirming round")
     print("| receiver | largest N without loss | peak RSS per process (MiB) |")
     print("| --- | --- | --- |")
     for mode, best, rss in table:

@@ -380,7 +380,7 @@ const std::vector<SectionSpec>& core_sections() {
       {"pipeline", "decode and dispatch",
        {{"threads", OptionType::Int, std::int64_t{0}, 0.0, 256.0, "", "detector worker threads (0: one per core)", {}},
         {"queue_frames", OptionType::Int, std::int64_t{16}, 1.0, 10000.0, "frames",
-         "frames in flight per detector; a file waits for a full queue, a live input drops and counts", {}},
+         "pictures (and 0.1 s batches of audio) in flight per detector; a file waits for a full queue, a live input drops and counts", {}},
         {"detector_max_failures", OptionType::Int, std::int64_t{10}, 1.0, 1e9, "calls",
          "a detector whose calls fail (throw) this many times in a row is disabled for the rest of the run "
          "(detector_failed)", {}},

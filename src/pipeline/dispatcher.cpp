@@ -113,7 +113,7 @@ void Dispatcher::submit_lossless(double media_time_s, unsigned media, const std:
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (!(slots_[i].media & media) || rt_[i]->disabled) continue;
       cv_.wait(lk, [&] { return rt_[i]->inflight < queue_frames_; });
-      rt_[i]->inflight += units;
+      rt_[i]->inflight += queue_weight(media, units);
       ++batch(seq).remaining;
       targets.push_back(i);
     }
@@ -144,7 +144,7 @@ void Dispatcher::run_call(size_t i, std::uint64_t seq, double media_time_s, unsi
   // Skipped: the detector was disabled, or isolated after this was queued.
   if (rt.disabled || (droppable && epoch != rt.epoch.load())) {
     if (droppable && !rt.disabled) count_dropped(i, media, units);
-    complete(i, seq, media_time_s, {}, units, droppable);
+    complete(i, seq, media_time_s, {}, queue_weight(media, units), droppable);
     return;
   }
   // Wall time for the latency histogram; the thread's CPU clock for
@@ -178,7 +178,7 @@ void Dispatcher::run_call(size_t i, std::uint64_t seq, double media_time_s, unsi
       p.levels = std::move(fresh);
     }
   }
-  complete(i, seq, media_time_s, std::move(sink.seen), units, droppable);
+  complete(i, seq, media_time_s, std::move(sink.seen), queue_weight(media, units), droppable);
 }
 
 bool Dispatcher::guarded(size_t i, const char* what, double media_time_s, ObservationSink& sink,
@@ -211,10 +211,10 @@ bool Dispatcher::guarded(size_t i, const char* what, double media_time_s, Observ
 }
 
 void Dispatcher::complete(size_t slot, std::uint64_t seq, double media_time_s, std::vector<Observation> obs,
-                          int units, bool droppable) {
+                          int weight, bool droppable) {
   std::lock_guard lk(mu_);
   Runtime& rt = *rt_[slot];
-  rt.inflight -= units;
+  rt.inflight -= weight;
   if (!live()) {
     Batch& b = batch(seq);
     b.observations[slot] = std::move(obs);

@@ -162,7 +162,7 @@ class Dispatcher {
   };
   // Per-slot dispatch state; under mu_ unless marked.
   struct Runtime {
-    int inflight = 0;                         // units (frames or blocks) posted, not done
+    int inflight = 0;                         // queue weight (queue_weight()) posted, not done
     std::deque<double> pending;               // live: media time of each droppable call not done
     std::atomic<std::uint64_t> epoch{0};      // droppable calls of an older epoch are skipped
     std::atomic<bool> disabled{false};
@@ -193,13 +193,21 @@ class Dispatcher {
   template <class Item>
   void submit_batch(std::vector<std::shared_ptr<const Item>>& pending, unsigned media, const char* what,
                     void (Detector::*on_item)(const Item&, ObservationSink&));
+  // What a call weighs against queue_frames: a picture is big (megabytes
+  // of decoder buffers held while in flight), so each counts; audio is not,
+  // so a batch of blocks (kAudioBatchS) counts once. Counting 21 ms AAC
+  // blocks one by one bounded a detector to a third of a second of audio,
+  // and a live input's first read (what probing the stream buffered: a GOP
+  // of packets, handed over at once when keyframes-only decoding skips the
+  // pictures) overflowed it and lost audio with the machine idle.
+  static int queue_weight(unsigned media, int units) { return media == kAudio ? 1 : units; }
   void flush_audio();
   void flush_video();
   void flush_pending() {
     flush_video();
     flush_audio();
   }
-  void complete(size_t slot, std::uint64_t seq, double media_time_s, std::vector<Observation> obs, int units,
+  void complete(size_t slot, std::uint64_t seq, double media_time_s, std::vector<Observation> obs, int weight,
                 bool droppable);
   void flush_locked();
   Batch& batch(std::uint64_t seq) { return batches_[static_cast<size_t>(seq - base_seq_)]; }

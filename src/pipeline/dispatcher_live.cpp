@@ -37,7 +37,7 @@ void Dispatcher::submit_live(double media_time_s, double end_s, unsigned media, 
     }
     // Configuration, discontinuities and the end are never dropped nor
     // waited for: a strand runs them in order with the frames.
-    rt.inflight += units;
+    rt.inflight += queue_weight(media, units);
     post(i, 0, media_time_s, media, call, droppable, units, rt.epoch.load());
   }
   if (droppable)

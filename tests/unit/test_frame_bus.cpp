@@ -235,6 +235,33 @@ TEST(Dispatcher, AudioBlocksArriveInBatchesEachOnceAndInOrder) {
   EXPECT_EQ(calls, 20u);
 }
 
+// Takes 2 ms per audio block, far more than a real audio detector.
+class SlowListener final : public Detector {
+ public:
+  void on_audio(const AudioBlock&, ObservationSink&) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+};
+
+// A live input's first read hands over at once what probing the stream
+// buffered; with the pictures skipped (keyframes-only decoding) that is well
+// over a second of audio in a few milliseconds. The in-flight bound counts
+// audio per batch, so 1.5 s of it in one burst (15 batches of 5 blocks,
+// against queue_frames 16) reaches even a slow detector whole.
+TEST(Dispatcher, LiveModeTakesABurstOfAudioWithoutLoss) {
+  NullSink sink;
+  EventEngine engine("s", sink);
+  std::vector<DetectorSlot> slots;
+  slots.push_back({"slow", kAudio, std::make_unique<SlowListener>()});
+  Dispatcher d(std::move(slots), engine, Dispatcher::Mode::DropWhenBehind, 2, 16);
+  std::vector<std::vector<float>> samples(2, std::vector<float>(960, 0.1f));
+  for (int i = 0; i < 75; ++i)
+    d.audio(test::make_audio_block(samples, 48000, i * 960 / 48000.0, static_cast<std::uint64_t>(i)));
+  d.drain();
+  EXPECT_EQ(d.stats(0).dropped.load(), 0u);
+  EXPECT_EQ(d.stats(0).processed.load(), 75u);
+}
+
 // Records the index of every picture it is given.
 class PictureOrder final : public Detector {
  public:
