@@ -24,9 +24,10 @@ adaptive mode against ffmpeg's decode-only run of the same clip.
       and held pictures starting at several offsets within a GOP; prints, per
       defect, the start adaptive reports minus the start full mode reports,
       and the worst (target: at most one GOP).
-  bench/decode_modes.py formats [--avmon build/avmon] [--seconds 2] [--pairs 0] [--cpu-seconds 20] [--no-counts]
+  bench/decode_modes.py formats [--avmon build/avmon] [--seconds 2] [--steady 4] [--pairs 0] [--cpu-seconds 20] [--no-counts]
       The cost table: instruction ratio avmon/ffmpeg decode-only per mode (on
-      the first SECONDS) and, with --pairs N, the CPU ratio (median of N
+      SECONDS-long clips; with --steady LONG, per second of media as for
+      `ratios`) and, with --pairs N, the CPU ratio (median of N
       alternated pairs on CPU_SECONDS clips, long enough that starting a
       process does not count) for
       576i MPEG-2, 720p50 H.264, 1080p25 H.264, 1080p50 HEVC, 2160p25 HEVC
@@ -220,7 +221,13 @@ def cmd_formats(a):
     for name, size, rate, codec, ch in FORMATS:
         if a.only and a.only not in name:
             continue
-        row = count_row(a.avmon, format_clip(name, size, rate, codec, ch, a.seconds)) if a.counts else {}
+        row = {}
+        if a.counts:
+            row = count_row(a.avmon, format_clip(name, size, rate, codec, ch, a.seconds))
+            if a.steady:
+                # Work per second of media, as in `ratios --steady`.
+                long_row = count_row(a.avmon, format_clip(name, size, rate, codec, ch, a.steady))
+                row = {k: long_row[k] - row[k] for k in row}
         cpu = cpu_pairs(a.avmon, format_clip(name, size, rate, codec, ch, a.cpu_seconds), a.pairs) if a.pairs else {}
         rows.append((name, row, cpu))
         line = f"{name:20s}"
@@ -232,7 +239,8 @@ def cmd_formats(a):
         print(line, flush=True)
     print()
     if a.counts:
-        print(f"Instructions (callgrind, first {a.seconds} s), avmon with every detector on / ffmpeg -i CLIP -f null -:")
+        span = f"{a.steady} s clip minus {a.seconds} s clip" if a.steady else f"{a.seconds} s clip"
+        print(f"Instructions (callgrind, {span}), avmon with every detector on / ffmpeg -i CLIP -f null -:")
         print("| format | full | economy | adaptive | ffmpeg -skip_loop_filter all -skip_frame noref |")
         print("| --- | --- | --- | --- | --- |")
         for name, row, _ in rows:
@@ -257,7 +265,7 @@ def main():
         p.add_argument("--seconds", type=int, default=6 if name == "ratios" else 2)
         p.add_argument("--pairs", type=int, default=0)
         p.add_argument("--steady", type=int, default=0,
-                       help="ratios: seconds of a second, longer run; ratios of the difference (work per second)")
+                       help="seconds of a second, longer run; ratios of the difference (work per second)")
         p.add_argument("--only", default="", help="formats: only the rows whose name contains this")
         p.add_argument("--cpu-seconds", type=int, default=60 if name == "ratios" else 20,
                        help="length of the clips timed by --pairs")
