@@ -134,4 +134,7 @@ std::string describe_detectors(const DetectorRegistry& registry);
 
 std::string format_option_value(const OptionValue& v);
 
+// "a, b, c": the names an error message or a help text lists.
+std::string known_list(const std::vector<std::string>& names);
+
 }  // namespace avmon
