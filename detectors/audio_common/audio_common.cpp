@@ -11,19 +11,37 @@ namespace avmon::audio {
 double zero_crossing_frequency_hz(const float* x, int n, double mean, int sample_rate) {
   double first = -1, last = -1;
   int crossings = 0;
-  double prev = x[0] - mean;
-  for (int i = 1; i < n; ++i) {
-    const double cur = x[i] - mean;
-    if (prev < 0 && cur >= 0) {
-      // Linear interpolation puts the crossing between samples: sub-sample
-      // precision makes a 100 ms window good to a fraction of a hertz.
-      const double t = (i - 1) + prev / (prev - cur);
-      if (first < 0) first = t;
-      last = t;
-      ++crossings;
+  const auto crossing = [&](int i) {
+    // Linear interpolation puts the crossing between samples: sub-sample
+    // precision makes a 100 ms window good to a fraction of a hertz.
+    const double prev = x[i - 1] - mean, cur = x[i] - mean;
+    const double t = (i - 1) + prev / (prev - cur);
+    if (first < 0) first = t;
+    last = t;
+    ++crossings;
+  };
+  int i = 1;
+#if defined(__SSE2__)
+  // x - mean >= 0 exactly when x >= the least float not below the mean (the
+  // difference in double is 0 only where they are equal), and x - mean < 0
+  // when x is below that float: four samples are tested in floats, and only
+  // where one crosses is the crossing placed, in double as above. (NaN
+  // samples fail both tests either way.)
+  if (std::isfinite(mean) && n >= 5) {
+    float level = static_cast<float>(mean);
+    if (static_cast<double>(level) < mean) level = std::nextafter(level, HUGE_VALF);
+    const __m128 lv = _mm_set1_ps(level);
+    for (; i + 4 <= n; i += 4) {
+      const __m128 below = _mm_cmplt_ps(_mm_loadu_ps(x + i - 1), lv);
+      const int up = _mm_movemask_ps(_mm_and_ps(below, _mm_cmpge_ps(_mm_loadu_ps(x + i), lv)));
+      if (up == 0) continue;
+      for (int k = 0; k < 4; ++k)
+        if ((up >> k) & 1) crossing(i + k);
     }
-    prev = cur;
   }
+#endif
+  for (; i < n; ++i)
+    if (x[i - 1] - mean < 0 && x[i] - mean >= 0) crossing(i);
   if (crossings < 2 || last <= first) return 0;
   return (crossings - 1) * static_cast<double>(sample_rate) / (last - first);
 }
@@ -90,6 +108,19 @@ TruePeakMeter::TruePeakMeter() {
     for (int j = 0; j < kTaps; ++j) sum += h[p + kPhases * j];
     for (int j = 0; j < kTaps; ++j) coef_[p][j] = static_cast<float>(h[p + kPhases * j] / sum);
   }
+  double gain = 0;
+  for (int p = 0; p < kPhases; ++p) {
+    double sum = 0;
+    for (int j = 0; j < kTaps; ++j) {
+      coef_by_tap_[j][p] = coef_[p][j];
+      sum += std::abs(static_cast<double>(coef_[p][j]));
+    }
+    gain = std::max(gain, sum);
+  }
+  // The float sum of 12 products strays from the exact one by less than
+  // 1e-6 of the sum of their magnitudes: 2e-5 of margin covers it and the
+  // rounding of the float product that the bound is tested with.
+  gain_bound_ = static_cast<float>(gain * (1 + 2e-5));
 }
 
 void TruePeakMeter::reset(int channels) {
@@ -106,7 +137,10 @@ double TruePeakMeter::max_peak() const {
 void TruePeakMeter::feed(int c, const float* x, int n, bool interpolate) {
   auto& w = work_[static_cast<size_t>(c)];
   double& peak = peak_[static_cast<size_t>(c)];
-  w.resize(static_cast<size_t>(kTaps - 1 + n));  // grows once to the largest segment
+  // w[0..kTaps-1) is the history, the segment follows it. The vector only
+  // grows (to the largest segment): resizing it down and up again each time
+  // would zero the segment's place before it is copied over.
+  if (w.size() < static_cast<size_t>(kTaps - 1 + n)) w.resize(static_cast<size_t>(kTaps - 1 + n));
   std::copy(x, x + n, w.begin() + (kTaps - 1));
   float pk = 0;
   int i0 = 0;
@@ -121,7 +155,14 @@ void TruePeakMeter::feed(int c, const float* x, int n, bool interpolate) {
   for (float l : lanes) pk = std::max(pk, l);
 #endif
   for (int i = i0; i < n; ++i) pk = std::max(pk, std::abs(x[i]));
-  if (interpolate) {
+  // No sample of the history or the segment reaches the gate below: none
+  // opens it. (A NaN one would, but its phases are NaN and leave pk as it is.)
+  const auto quiet = [&] {
+    float m = pk;
+    for (int k = 0; k < kTaps - 1; ++k) m = std::max(m, std::abs(w[static_cast<size_t>(k)]));
+    return m < 0.5f * static_cast<float>(std::max(peak, static_cast<double>(pk)));
+  };
+  if (interpolate && !quiet()) {
     // The phases computed at sample i interpolate between samples i-6 and
     // i-5 (the filter's centre). A point there can only beat the peak so far
     // when one of them is within 6 dB of it: an inter-sample overshoot of
@@ -131,11 +172,23 @@ void TruePeakMeter::feed(int c, const float* x, int n, bool interpolate) {
     constexpr int kLeft = kTaps - 1 - 6, kRight = kTaps - 1 - 5;
     const auto phases = [&](int i) {
       const float* s = w.data() + i;  // s[0..kTaps) ends at the current sample
+#if defined(__SSE2__)
+      // The four phases side by side, each lane summing its taps in the
+      // scalar loop's order (the same roundings, so the same peak).
+      __m128 acc = _mm_setzero_ps();
+      for (int j = 0; j < kTaps; ++j)
+        acc = _mm_add_ps(acc, _mm_mul_ps(_mm_load_ps(coef_by_tap_[j]), _mm_set1_ps(s[kTaps - 1 - j])));
+      // As std::max(pk, |acc|) phase by phase: a NaN phase leaves pk.
+      alignas(16) float a[kPhases];
+      _mm_store_ps(a, _mm_max_ps(_mm_and_ps(acc, abs_mask), _mm_set1_ps(pk)));
+      pk = std::max(std::max(a[0], a[1]), std::max(a[2], a[3]));
+#else
       for (int p = 0; p < kPhases; ++p) {
         float acc = 0;
         for (int j = 0; j < kTaps; ++j) acc += coef_[p][j] * s[kTaps - 1 - j];
         pk = std::max(pk, std::abs(acc));
       }
+#endif
     };
     int i = 0;
 #if defined(__SSE2__)
@@ -147,6 +200,19 @@ void TruePeakMeter::feed(int c, const float* x, int n, bool interpolate) {
       const __m128 r = _mm_and_ps(_mm_loadu_ps(w.data() + i + kRight), abs_mask);
       const int open = _mm_movemask_ps(_mm_or_ps(_mm_cmpnlt_ps(l, g), _mm_cmpnlt_ps(r, g)));
       if (open == 0) continue;
+      // No phase of these four samples can reach pk when the samples under
+      // their filters (w[i .. i+14]) times the filter's gain stay below it.
+      // The maxima skip NaN samples: a NaN under a filter makes its phases
+      // NaN, which leave pk as it is anyway.
+      if (pk >= 1e-30f) {
+        __m128 m = _mm_max_ps(_mm_and_ps(_mm_loadu_ps(w.data() + i), abs_mask), _mm_setzero_ps());
+        m = _mm_max_ps(_mm_and_ps(_mm_loadu_ps(w.data() + i + 4), abs_mask), m);
+        m = _mm_max_ps(_mm_and_ps(_mm_loadu_ps(w.data() + i + 8), abs_mask), m);
+        m = _mm_max_ps(_mm_and_ps(_mm_loadu_ps(w.data() + i + 11), abs_mask), m);
+        m = _mm_max_ps(_mm_movehl_ps(m, m), m);
+        m = _mm_max_ss(_mm_shuffle_ps(m, m, 1), m);
+        if (_mm_cvtss_f32(m) * gain_bound_ < pk) continue;
+      }
       for (int k = 0; k < 4; ++k)
         if ((open >> k) & 1) phases(i + k);
     }
@@ -159,8 +225,7 @@ void TruePeakMeter::feed(int c, const float* x, int n, bool interpolate) {
   }
   peak = std::max(peak, static_cast<double>(pk));
   // Keep the last kTaps-1 samples as the next segment's history.
-  std::copy(w.end() - (kTaps - 1), w.end(), w.begin());
-  w.resize(kTaps - 1);
+  if (n > 0) std::copy(w.begin() + n, w.begin() + n + (kTaps - 1), w.begin());
 }
 
 }  // namespace avmon::audio

@@ -158,6 +158,12 @@ class TruePeakMeter {
 
  private:
   float coef_[kPhases][kTaps];
+  // The same, tap by tap: the four phases of one tap side by side (SSE2
+  // computes the four phases of a sample together).
+  alignas(16) float coef_by_tap_[kTaps][kPhases];
+  // Above the largest sum of one phase's |coefficients|: no interpolated
+  // point exceeds the largest sample under the filter times this.
+  float gain_bound_ = 2;
   std::vector<std::vector<float>> work_;  // per channel: kTaps-1 history + segment
   std::vector<double> peak_;
 };

@@ -4,6 +4,12 @@
 #include <bit>
 #include <cmath>
 
+#include "audio_common/sample_loops.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace avmon::audio {
 
 namespace {
@@ -30,6 +36,7 @@ void ChannelScan::reset(const DropoutParams& p, int sample_rate) {
   blocks_mask_ = blocks_.size() - 1;
   raw_.assign(std::bit_ceil(static_cast<size_t>((kClickHistory + kClickLookahead + 4) * block_)), 0.f);
   raw_mask_ = raw_.size() - 1;
+  d2_.assign(static_cast<size_t>(block_), 0.f);
   pos_ = nblocks_ = 0;
   cur_ = Block{};
   in_block_ = 0;
@@ -43,37 +50,96 @@ void ChannelScan::reset(const DropoutParams& p, int sample_rate) {
 void ChannelScan::feed(const float* x, int n, std::vector<ChannelDropout>& found) {
   for (int i = 0; i < n;) {
     const int take = std::min(n - i, block_ - in_block_);
+    const float* seg = x + i;
     // The hot loop: a few operations per sample (cost matters: every sample
-    // of every channel passes here).
+    // of every channel passes here). What needs no running state is done
+    // for the whole segment at once: the copy into the ring (in at most two
+    // pieces) and the first and last sample at the mute level.
+    const auto at = static_cast<size_t>(pos_) & raw_mask_;
+    const auto first_piece = std::min(static_cast<size_t>(take), raw_.size() - at);
+    std::copy(seg, seg + first_piece, raw_.begin() + static_cast<std::ptrdiff_t>(at));
+    std::copy(seg + first_piece, seg + take, raw_.begin());
+    const int first = first_at_or_above(seg, take, mute_amp_);
+    if (first < take) {
+      if (cur_.first_loud < 0) cur_.first_loud = pos_ + first;
+      cur_.last_loud = pos_ + last_at_or_above(seg, take, mute_amp_);
+    }
     double sq = 0;
     float d2_max = cur_.d2_max;
-    std::int64_t d2_pos = cur_.d2_pos, first_loud = cur_.first_loud, last_loud = cur_.last_loud;
+    std::int64_t d2_pos = cur_.d2_pos;
     int crossings = cur_.crossings;
     float p1 = p1_, p2 = p2_;
-    for (int k = 0; k < take; ++k) {
-      const float v = x[i + k];
-      const std::int64_t s = pos_ + k;
-      raw_[static_cast<size_t>(s) & raw_mask_] = v;
+    const auto scalar = [&](int k) {
+      const float v = seg[k];
       const float d2 = std::abs(v - 2.f * p1 + p2);
       crossings += (v < 0.f) != (p1 < 0.f);
       p2 = p1;
       p1 = v;
       if (d2 > d2_max) {
         d2_max = d2;
-        d2_pos = s;
+        d2_pos = pos_ + k;
       }
       sq += static_cast<double>(v) * v;
-      if (std::abs(v) >= mute_amp_) {
-        if (first_loud < 0) first_loud = s;
-        last_loud = s;
+    };
+    int k = 0;
+#if defined(__SSE2__)
+    // Four samples at a time once the two before them are in x. The same
+    // operations in the same order as the scalar loop: the power is added one
+    // sample at a time; the largest jump is the first sample reaching the
+    // largest value (NaN jumps are skipped both ways).
+    for (; k < take && i + k < 2; ++k) scalar(k);
+    if (k + 4 <= take) {
+      const int k0 = k;
+      const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+      const __m128 zero = _mm_setzero_ps(), two = _mm_set1_ps(2.f);
+      __m128i cross = _mm_setzero_si128();
+      __m128d vsq = _mm_set_sd(sq);
+      __m128 vmax = _mm_set1_ps(d2_max);
+      for (; k + 4 <= take; k += 4) {
+        const float* px = seg + k;
+        const __m128 v = _mm_loadu_ps(px), q1 = _mm_loadu_ps(px - 1), q2 = _mm_loadu_ps(px - 2);
+        const __m128 d2 = _mm_and_ps(_mm_add_ps(_mm_sub_ps(v, _mm_mul_ps(two, q1)), q2), abs_mask);
+        _mm_storeu_ps(d2_.data() + k, d2);
+        vmax = _mm_max_ps(d2, vmax);
+        // A lane where exactly one of the two is negative counts -1 (all ones).
+        cross = _mm_sub_epi32(cross, _mm_castps_si128(_mm_xor_ps(_mm_cmplt_ps(v, zero), _mm_cmplt_ps(q1, zero))));
+        const __m128d lo = _mm_cvtps_pd(v), hi = _mm_cvtps_pd(_mm_movehl_ps(v, v));
+        const __m128d lo2 = _mm_mul_pd(lo, lo), hi2 = _mm_mul_pd(hi, hi);
+        vsq = _mm_add_sd(vsq, lo2);
+        vsq = _mm_add_sd(vsq, _mm_unpackhi_pd(lo2, lo2));
+        vsq = _mm_add_sd(vsq, hi2);
+        vsq = _mm_add_sd(vsq, _mm_unpackhi_pd(hi2, hi2));
       }
+      sq = _mm_cvtsd_f64(vsq);
+      alignas(16) std::int32_t c[4];
+      _mm_store_si128(reinterpret_cast<__m128i*>(c), cross);
+      crossings += c[0] + c[1] + c[2] + c[3];
+      alignas(16) float m[4];
+      _mm_store_ps(m, vmax);
+      const float top = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+      if (top > d2_max) {
+        // Its first sample: four at a time (equality fails for NaN).
+        int j = k0;
+        const __m128 t = _mm_set1_ps(top);
+        for (;; j += 4) {
+          const int eq = _mm_movemask_ps(_mm_cmpeq_ps(_mm_loadu_ps(d2_.data() + j), t));
+          if (eq != 0) {
+            j += std::countr_zero(static_cast<unsigned>(eq));
+            break;
+          }
+        }
+        d2_max = top;
+        d2_pos = pos_ + j;
+      }
+      p1 = seg[k - 1];
+      p2 = seg[k - 2];
     }
+#endif
+    for (; k < take; ++k) scalar(k);
     p1_ = p1;
     p2_ = p2;
     cur_.d2_max = d2_max;
     cur_.d2_pos = d2_pos;
-    cur_.first_loud = first_loud;
-    cur_.last_loud = last_loud;
     cur_.crossings = crossings;
     sq_ += sq;
     pos_ += take;
@@ -309,9 +375,7 @@ double ChannelScan::prediction_ratio(std::int64_t p, std::int64_t from, std::int
   }
   double at_jump = 0, around = 0;
   errors_.clear();
-  for (std::int64_t s = std::max<std::int64_t>(fit_from + order, 0); s < to; ++s) {
-    double e = 0;
-    for (int j = 0; j <= order; ++j) e += a[j] * raw(s - j);
+  const auto error = [&](std::int64_t s, double e) {
     e = std::abs(e);
     if (std::abs(s - p) <= 2) {
       at_jump = std::max(at_jump, e);
@@ -319,6 +383,28 @@ double ChannelScan::prediction_ratio(std::int64_t p, std::int64_t from, std::int
       around = std::max(around, e);
       errors_.push_back(e);
     }
+  };
+  std::int64_t s = std::max<std::int64_t>(fit_from + order, 0);
+#if defined(__SSE2__)
+  // Two samples' errors at a time, each summed over the taps in the scalar
+  // order, from the samples copied out of the ring in order.
+  if (s < to) {
+    const std::int64_t base = s - order;
+    lin_.resize(static_cast<size_t>(to - base));
+    for (std::int64_t k = base; k < to; ++k) lin_[static_cast<size_t>(k - base)] = raw(k);
+    for (; s + 2 <= to; s += 2) {
+      const double* at = lin_.data() + (s - base);
+      __m128d e = _mm_setzero_pd();
+      for (int j = 0; j <= order; ++j) e = _mm_add_pd(e, _mm_mul_pd(_mm_set1_pd(a[j]), _mm_loadu_pd(at - j)));
+      error(s, _mm_cvtsd_f64(e));
+      error(s + 1, _mm_cvtsd_f64(_mm_unpackhi_pd(e, e)));
+    }
+  }
+#endif
+  for (; s < to; ++s) {
+    double e = 0;
+    for (int j = 0; j <= order; ++j) e += a[j] * raw(s - j);
+    error(s, e);
   }
   if (errors_.empty()) return 0;
   // Also far above the typical error (median): the largest error elsewhere

@@ -120,6 +120,8 @@ class ChannelScan {
   std::int64_t span_start_ = -1;     // first block after the last quiet one (-1: none seen; the sound may have run before)
   std::deque<MuteRun> waiting_;      // ended mutes waiting for the programme after them
   std::vector<double> errors_;       // prediction errors around a candidate (scratch)
+  std::vector<float> d2_;            // |second differences| of the current segment (scratch)
+  std::vector<double> lin_;          // the samples they are computed from, out of the ring (scratch)
 };
 
 }  // namespace avmon::audio

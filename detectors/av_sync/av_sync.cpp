@@ -6,6 +6,7 @@
 #include <opencv2/core.hpp>
 
 #include "audio_common/audio_common.hpp"
+#include "audio_common/sample_loops.hpp"
 
 namespace avmon::audio {
 
@@ -37,6 +38,7 @@ void AvSyncDetector::reset_audio() {
   sub_filled_ = 0;
   sub_power_ = 0;
   quiet_pos_ = quiet_filled_ = 0;
+  quiet_max_.clear();
   in_burst_ = false;
   expected_next_s_ = -1;
   std::fill(recent_.begin(), recent_.end(), 0.f);
@@ -62,7 +64,18 @@ double sparse_mean(const cv::Mat& y) {
   std::uint64_t sum = 0, n = 0;
   for (int r = step / 2; r < y.rows; r += step) {
     const unsigned char* row = y.ptr<unsigned char>(r);
-    for (int c = step / 2; c < y.cols; c += step) sum += row[c];
+    // Four points per turn: a strided sum spends most of its instructions on
+    // the loop itself.
+    int c = step / 2;
+    std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (; c + 3 * step < y.cols; c += 4 * step) {
+      s0 += row[c];
+      s1 += row[c + step];
+      s2 += row[c + 2 * step];
+      s3 += row[c + 3 * step];
+    }
+    for (; c < y.cols; c += step) s0 += row[c];
+    sum += s0 + s1 + s2 + s3;
     n += static_cast<std::uint64_t>((y.cols - step / 2 + step - 1) / step);
   }
   return n ? static_cast<double>(sum) / static_cast<double>(n) : 0.0;
@@ -117,18 +130,20 @@ void AvSyncDetector::on_audio(const AudioBlock& b, ObservationSink& out) {
   const std::uint64_t mask = recent_.size() - 1;
   planes_.resize(static_cast<size_t>(channels));  // no allocation once the layout is known
   for (int c = 0; c < channels; ++c) planes_[static_cast<size_t>(c)] = b.channel(c);
-  for (int i = 0; i < n; ++i) {
-    float a = 0;
-    double p = 0;
-    for (int c = 0; c < channels; ++c) {
-      const float x = planes_[static_cast<size_t>(c)][i];
-      a = std::max(a, std::abs(x));
-      p += static_cast<double>(x) * x;
+  for (int i = 0; i < n;) {
+    // The samples up to the end of this envelope step (or of the block), cut
+    // where the ring wraps: their peaks go to the ring, their power to the step.
+    const int take = std::min(n - i, sub_ - sub_filled_);
+    for (int done = 0; done < take;) {
+      const auto at = static_cast<size_t>(sample_index_ & mask);
+      const int run = std::min(take - done, static_cast<int>(recent_.size() - at));
+      sub_power_ = channel_envelope(planes_.data(), channels, i + done, run, recent_.data() + at, sub_power_);
+      done += run;
+      sample_index_ += static_cast<std::uint64_t>(run);
     }
-    recent_[sample_index_ & mask] = a;
-    ++sample_index_;
-    sub_power_ += p / channels;
-    if (++sub_filled_ < sub_) continue;
+    i += take;
+    sub_filled_ += take;
+    if (sub_filled_ < sub_) continue;
 
     const double db = power_to_db(sub_power_ / sub_);
     sub_power_ = 0;
@@ -142,7 +157,8 @@ void AvSyncDetector::on_audio(const AudioBlock& b, ObservationSink& out) {
         if (burst_subs_ * sub_ <= p_.max_beep_s * rate_) on_beep(time_of(burst_start_index_));
       }
     } else if (db >= p_.beep_min_dbfs && quiet_filled_ == static_cast<int>(quiet_ring_db_.size())) {
-      const double before_db = *std::max_element(quiet_ring_db_.begin(), quiet_ring_db_.end());
+      // The ring holds the last quiet_ring_db_.size() writes (it is full).
+      const double before_db = quiet_max_.front().second;
       if (db - before_db >= p_.beep_rise_db) {
         // Refine to the sample: the first sample, from one envelope step
         // back, reaching a quarter of this step's peak. Codec pre-echo stays
@@ -164,6 +180,10 @@ void AvSyncDetector::on_audio(const AudioBlock& b, ObservationSink& out) {
     }
     if (!in_burst_ || burst_subs_ == 1) {
       quiet_ring_db_[static_cast<size_t>(quiet_pos_)] = db;
+      // (db is never NaN: power_to_db gives the floor for a NaN power.)
+      while (!quiet_max_.empty() && quiet_max_.back().second <= db) quiet_max_.pop_back();
+      quiet_max_.emplace_back(quiet_writes_++, db);
+      while (quiet_max_.front().first + quiet_ring_db_.size() < quiet_writes_) quiet_max_.pop_front();
       quiet_pos_ = (quiet_pos_ + 1) % static_cast<int>(quiet_ring_db_.size());
       quiet_filled_ = std::min(quiet_filled_ + 1, static_cast<int>(quiet_ring_db_.size()));
     }

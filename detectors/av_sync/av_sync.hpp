@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <utility>
 #include <vector>
 
 #include "avmon/detector.hpp"
@@ -71,6 +72,10 @@ class AvSyncDetector final : public Detector {
   double expected_next_s_ = -1;
   std::vector<double> quiet_ring_db_;  // envelope over quiet_before_s
   int quiet_pos_ = 0, quiet_filled_ = 0;
+  // The ring's maximum without a scan per step: (write number, level) of
+  // the writes no later one is at least as loud as, oldest first.
+  std::deque<std::pair<std::uint64_t, double>> quiet_max_;
+  std::uint64_t quiet_writes_ = 0;
   bool in_burst_ = false;
   std::uint64_t burst_start_index_ = 0;
   double burst_start_db_ = 0;

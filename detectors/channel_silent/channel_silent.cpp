@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "audio_common/sample_loops.hpp"
+
 namespace avmon::audio {
 
 ChannelSilentDetector::ChannelSilentDetector(ChannelSilentParams p) : p_(std::move(p)) {
@@ -44,12 +46,8 @@ void ChannelSilentDetector::on_audio(const AudioBlock& b, ObservationSink& out) 
   win_.feed(
       b,
       [&](int begin, int end) {
-        for (int c = 0; c < channels_; ++c) {
-          const float* x = b.channel(c);
-          double sq = 0;
-          for (int i = begin; i < end; ++i) sq += static_cast<double>(x[i]) * x[i];
-          sum_sq_[static_cast<size_t>(c)] += sq;
-        }
+        for (int c = 0; c < channels_; ++c)
+          sum_sq_[static_cast<size_t>(c)] += sum_squares(b.channel(c) + begin, end - begin);
       },
       [&](double start_s, double end_s) { window_done(start_s, end_s, out); });
 }

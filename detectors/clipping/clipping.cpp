@@ -33,9 +33,10 @@ void ClippingDetector::on_audio(const AudioBlock& b, ObservationSink& out) {
         for (int c = 0; c < channels_; ++c) {
           const auto ci = static_cast<size_t>(c);
           const float* x = b.channel(c) + begin;
-          float pk = peak_[ci];
-          for (int i = 0; i < end - begin; ++i) pk = std::max(pk, std::abs(x[i]));
-          peak_[ci] = pk;
+          // (The maximum is the same whichever way its samples are grouped.)
+          const float segment_peak = peak_abs(x, end - begin, 0.f);
+          peak_[ci] = std::max(peak_[ci], segment_peak);
+          if (counters_[ci].skip_quiet(x, end - begin, segment_peak)) continue;
           counters_[ci].feed(x, end - begin, p_.min_flatness, p_.min_run_samples,
                              [&](int len, bool plateau, float) {
                                if (plateau) clipped_[ci] += len;

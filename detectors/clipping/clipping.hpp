@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "audio_common/audio_common.hpp"
+#include "audio_common/sample_loops.hpp"
 #include "avmon/detector.hpp"
 #include "avmon/options.hpp"
 #include "avmon/registry.hpp"
@@ -35,11 +36,26 @@ class PlateauCounter {
     in_run_ = false;
     run_len_ = 0;
   }
+  // x[0..n) when their peak (NaN samples aside) is below the level and no
+  // run is open: nothing but prev_ can change. Returns whether it applied.
+  bool skip_quiet(const float* x, int n, float peak) {
+    if (in_run_ || n <= 0 || !(peak < level_)) return false;
+    prev_ = x[n - 1];
+    return true;
+  }
   // Returns samples in plateau runs that ended within x[0..n) (runs are
   // credited when they end, to the window where they end).
   template <class OnRun>
   void feed(const float* x, int n, double min_flatness, int min_run, OnRun&& on_run) {
     for (int i = 0; i < n; ++i) {
+      if (!in_run_) {
+        // Outside a run a sample below the level only becomes prev_: jump to
+        // the next one at the level (almost every sample is below it).
+        const int next = i + first_at_or_above(x + i, n - i, level_);
+        if (next > i) prev_ = x[next - 1];
+        if (next == n) break;
+        i = next;
+      }
       const float a = std::abs(x[i]);
       if (a >= level_) {
         if (!in_run_ || (x[i] > 0) != positive_) {

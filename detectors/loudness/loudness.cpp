@@ -5,6 +5,7 @@
 
 #include <ebur128.h>
 
+#include "audio_common/sample_loops.hpp"
 #include "util/ebur128_channels.hpp"
 
 namespace avmon::audio {
@@ -81,10 +82,13 @@ void LoudnessDetector::on_audio(const AudioBlock& b, ObservationSink& out) {
       b,
       [&](int begin, int end) {
         const auto stride = static_cast<size_t>(channels_);
+        if (channels_ == 2) interleave_stereo(b.channel(0) + begin, b.channel(1) + begin, end - begin, interleaved_.data());
         for (int c = 0; c < channels_; ++c) {
           const float* x = b.channel(c);
-          float* dst = interleaved_.data() + c;
-          for (int i = begin; i < end; ++i, dst += stride) *dst = x[i];
+          if (channels_ != 2) {
+            float* dst = interleaved_.data() + c;
+            for (int i = begin; i < end; ++i, dst += stride) *dst = x[i];
+          }
           true_peak_.feed(c, x + begin, end - begin, true);
         }
         ebur128_add_frames_float(st_, interleaved_.data(), static_cast<size_t>(end - begin));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "audio_common/sample_loops.hpp"
+
 namespace avmon::audio {
 
 std::vector<std::pair<int, int>> PhaseInversionDetector::pairs_for(const std::vector<std::string>& names) {
@@ -53,17 +55,10 @@ void PhaseInversionDetector::on_audio(const AudioBlock& b, ObservationSink& out)
       b,
       [&](int begin, int end) {
         for (auto& p : pairs_) {
-          const float* l = b.channel(p.left);
-          const float* r = b.channel(p.right);
-          double ll = 0, rr = 0, lr = 0;
-          for (int i = begin; i < end; ++i) {
-            ll += static_cast<double>(l[i]) * l[i];
-            rr += static_cast<double>(r[i]) * r[i];
-            lr += static_cast<double>(l[i]) * r[i];
-          }
-          p.window.ll += ll;
-          p.window.rr += rr;
-          p.window.lr += lr;
+          const PairSums s = pair_sums(b.channel(p.left) + begin, b.channel(p.right) + begin, end - begin);
+          p.window.ll += s.ll;
+          p.window.rr += s.rr;
+          p.window.lr += s.lr;
         }
       },
       [&](double start_s, double end_s) { window_done(start_s, end_s, out); });

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "audio_common/sample_loops.hpp"
+
 namespace avmon::audio {
 
 void SilenceDetector::setup(int sample_rate, int channels, std::vector<std::string> names) {
@@ -48,13 +50,8 @@ void SilenceDetector::on_audio(const AudioBlock& b, ObservationSink& out) {
           const int to = std::min(end, from + (sub_end_pos - pos_in_window_));
           double loudest = 0;
           for (int c = 0; c < channels_; ++c) {
-            const float* x = b.channel(c);
-            double sq = 0;
             float pk = 0;
-            for (int i = from; i < to; ++i) {
-              sq += static_cast<double>(x[i]) * x[i];
-              pk = std::max(pk, std::abs(x[i]));
-            }
+            const double sq = sum_squares_peak(b.channel(c) + from, to - from, pk);
             const auto ci = static_cast<size_t>(c);
             sum_sq_[ci] += sq;
             sub_sum_sq_[ci] += sq;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "audio_common/sample_loops.hpp"
+
 namespace avmon::audio {
 
 void ToneDetector::setup(int sample_rate, int channels, std::vector<std::string> names) {
@@ -43,10 +45,7 @@ void ToneDetector::on_audio(const AudioBlock& b, ObservationSink& out) {
 ToneDetector::WindowFit ToneDetector::analyse(const float* x, int n) const {
   WindowFit f;
   double sum = 0, sq = 0;
-  for (int i = 0; i < n; ++i) {
-    sum += x[i];
-    sq += static_cast<double>(x[i]) * x[i];
-  }
+  sum_and_squares(x, n, sum, sq);
   const double mean = sum / n;
   f.level_dbfs = power_to_db(std::max(0.0, sq / n - mean * mean));
   if (f.level_dbfs < p_.min_level_dbfs - 3) return f;  // (-3: RMS of a sine is 3 dB below its peak)
