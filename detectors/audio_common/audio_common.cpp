@@ -176,6 +176,7 @@ void TruePeakMeter::feed(int c, const float* x, int n, bool interpolate) {
       // The four phases side by side, each lane summing its taps in the
       // scalar loop's order (the same roundings, so the same peak).
       __m128 acc = _mm_setzero_ps();
+#pragma GCC unroll 12  // the loop's own counting would cost as much as its work
       for (int j = 0; j < kTaps; ++j)
         acc = _mm_add_ps(acc, _mm_mul_ps(_mm_load_ps(coef_by_tap_[j]), _mm_set1_ps(s[kTaps - 1 - j])));
       // As std::max(pk, |acc|) phase by phase: a NaN phase leaves pk.
