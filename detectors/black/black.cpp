@@ -29,10 +29,36 @@ void BlackAnalyser::layout(int cols, int rows) {
   rows_ = rows;
   bw_ = cols / kBlock;
   bh_ = rows / kBlockRows;
-  const size_t n = static_cast<size_t>(bw_) * static_cast<size_t>(bh_);
-  block_sum_.assign(n, 0);
-  block_sq_.assign(n, 0);
+  block_sum_.assign(static_cast<size_t>(bw_) * static_cast<size_t>(bh_), 0);
 }
+
+namespace {
+
+// Sum of the squares of one block's 32 pixels (rows `first`, `first` + 1, ...
+// of the even-row picture, columns x .. x + 7).
+unsigned block_squares(const cv::Mat& luma, int first, int x) {
+  unsigned sq = 0;
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  __m128i acc = zero;
+  for (int y = 0; y < kBlockRows; ++y) {
+    const __m128i px = _mm_unpacklo_epi8(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(luma.ptr<unsigned char>(first + y) + x)), zero);
+    acc = _mm_add_epi32(acc, _mm_madd_epi16(px, px));
+  }
+  acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
+  acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
+  sq = static_cast<unsigned>(_mm_cvtsi128_si32(acc));
+#else
+  for (int y = 0; y < kBlockRows; ++y) {
+    const unsigned char* row = luma.ptr<unsigned char>(first + y) + x;
+    for (int i = 0; i < kBlock; ++i) sq += static_cast<unsigned>(row[i]) * row[i];
+  }
+#endif
+  return sq;
+}
+
+}  // namespace
 
 BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
   BlackVerdict v;
@@ -41,11 +67,11 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
   // A block that overlaps an exclusion region is left out of every step.
   const std::vector<unsigned char>& excluded = mask_.blocks(luma.size(), kBlock, kBlockRows);
 
-  // Block sums and sums of squares (from every other row: enough for noise
-  // statistics), two blocks per 16-pixel load; a histogram of the means
-  // (1/4-level bins) gives the picture's black reference without sorting.
-  // Means and deviations are worked out later, only for blocks that may be
-  // black: most pictures have none.
+  // Block sums (from every other row: enough for noise statistics), two
+  // blocks per psadbw; a histogram of the means (1/4-level bins) gives the
+  // picture's black reference without sorting. Sums of squares are read
+  // later, only for the blocks that may be black: most pictures have none,
+  // and a picture whose reference is above the ceiling has none at all.
   constexpr double inv_n = 1.0 / (kBlock * kBlockRows);
   int hist[1024] = {0};
   int analysed = 0;
@@ -54,42 +80,26 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
     const unsigned char* rows[kBlockRows];
     for (int y = 0; y < kBlockRows; ++y) rows[y] = luma.ptr<unsigned char>(by * kBlockRows + y);
     std::uint16_t* sums = block_sum_.data() + static_cast<size_t>(by) * static_cast<size_t>(bw_);
-    std::uint32_t* squares = block_sq_.data() + static_cast<size_t>(by) * static_cast<size_t>(bw_);
     int bx = 0;
 #if defined(__SSE2__)
     const __m128i zero = _mm_setzero_si128();
     for (; bx + 1 < bw_; bx += 2) {
-      __m128i vsum = zero, vsq_a = zero, vsq_b = zero;
-      for (int y = 0; y < kBlockRows; ++y) {
-        const __m128i px = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[y] + bx * kBlock));
-        vsum = _mm_add_epi32(vsum, _mm_sad_epu8(px, zero));
-        const __m128i lo = _mm_unpacklo_epi8(px, zero), hi = _mm_unpackhi_epi8(px, zero);
-        vsq_a = _mm_add_epi32(vsq_a, _mm_madd_epi16(lo, lo));
-        vsq_b = _mm_add_epi32(vsq_b, _mm_madd_epi16(hi, hi));
-      }
-      // Four partial squares per block: pairwise, then the halves.
-      const __m128i t = _mm_add_epi32(_mm_unpacklo_epi32(vsq_a, vsq_b), _mm_unpackhi_epi32(vsq_a, vsq_b));
-      const __m128i q = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+      __m128i vsum = zero;
+      for (int y = 0; y < kBlockRows; ++y)
+        vsum = _mm_add_epi32(vsum, _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[y] + bx * kBlock)), zero));
       sums[bx] = static_cast<std::uint16_t>(_mm_cvtsi128_si32(vsum));
       sums[bx + 1] = static_cast<std::uint16_t>(_mm_extract_epi16(vsum, 4));
-      squares[bx] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(q));
-      squares[bx + 1] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_shuffle_epi32(q, _MM_SHUFFLE(1, 1, 1, 1))));
     }
 #endif
     for (; bx < bw_; ++bx) {
-      unsigned sum = 0, sq = 0;
-      for (int y = 0; y < kBlockRows; ++y) {
-        const unsigned char* row = rows[y] + bx * kBlock;
-        for (int x = 0; x < kBlock; ++x) {
-          sum += row[x];
-          sq += static_cast<unsigned>(row[x]) * row[x];
-        }
-      }
+      unsigned sum = 0;
+      for (int y = 0; y < kBlockRows; ++y)
+        for (int x = bx * kBlock; x < (bx + 1) * kBlock; ++x) sum += rows[y][x];
       sums[bx] = static_cast<std::uint16_t>(sum);
-      squares[bx] = sq;
     }
+    const unsigned char* skip = excluded.data() + static_cast<size_t>(by) * static_cast<size_t>(bw_);
     for (bx = 0; bx < bw_; ++bx) {
-      if (excluded[static_cast<size_t>(by * bw_ + bx)]) continue;
+      if (skip[bx]) continue;
       // sum / 8 is the mean in quarter levels.
       ++hist[std::min(1023, sums[bx] >> 3)];
       sum_total += sums[bx];
@@ -117,7 +127,9 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
       if (excluded[bi]) continue;
       const double m = block_sum_[bi] * inv_n;
       if (m > ceiling || std::abs(m - v.level) > p_.uniformity_tolerance) continue;
-      const float deviation = static_cast<float>(std::sqrt(std::max(0.0, block_sq_[bi] * inv_n - m * m)));
+      const int by = static_cast<int>(bi / static_cast<size_t>(bw_)), bx = static_cast<int>(bi % static_cast<size_t>(bw_));
+      const unsigned sq = block_squares(luma, by * kBlockRows, bx * kBlock);
+      const float deviation = static_cast<float>(std::sqrt(std::max(0.0, sq * inv_n - m * m)));
       if (deviation <= p_.noise_threshold) ++black_blocks;
     }
   }

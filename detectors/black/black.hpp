@@ -46,7 +46,6 @@ class BlackAnalyser {
   RegionMask mask_;
   int cols_ = 0, rows_ = 0, bw_ = 0, bh_ = 0;
   std::vector<std::uint16_t> block_sum_;  // per block, reused: sum of its 32 pixels
-  std::vector<std::uint32_t> block_sq_;   // ... and of their squares
 };
 
 class BlackDetector final : public Detector {

@@ -31,22 +31,68 @@ constexpr int kMinPictureStreak = 2;
 struct EdgeTest {
   int min_step;   // at least 2: a step below 2 can never beat ratio * 0 + 2
   int ratio_q8;   // step_ratio * 256 (<= 50 * 256, so products fit in 16 bits)
+  // The ratio when it is a whole 2, 3 or 4 and min_step is below 255, else
+  // 0. Then the test fits in bytes: ratio * m + 2 by saturating adds is
+  // exact up to 254 and 255 means "more than any step" (253 is no multiple
+  // of 2, 3 or 4, so a true 255 cannot occur), and it is
+  // max(ratio * m + 2, min_step) <= min(step, 254). A third fewer
+  // instructions than the 16-bit multiply; the default ratio is 3.
+  int byte_ratio;
   explicit EdgeTest(const GridParams& p)
       : min_step(std::clamp(p.min_step, 2, 255)),
-        ratio_q8(static_cast<int>(std::lround(std::clamp(p.step_ratio, 0.0, 50.0) * 256))) {}
+        ratio_q8(static_cast<int>(std::lround(std::clamp(p.step_ratio, 0.0, 50.0) * 256))),
+        byte_ratio(ratio_q8 % 256 == 0 && ratio_q8 >= 512 && ratio_q8 <= 1024 && min_step <= 254 ? ratio_q8 / 256 : 0) {}
   bool broken(int step, int n1, int n2) const {
     return step >= min_step && ((std::max(n1, n2) * ratio_q8) >> 8) + 2 <= step;
   }
 };
 
 #if defined(__x86_64__)
+// The byte form of the test (EdgeTest::byte_ratio): declares OUT, 0xFF in
+// the lanes of broken steps. K is the ratio. (Statements, not a lambda: a
+// lambda would not inherit the AVX2 target of the function around it.)
+#define AVMON_EDGE_BYTES(OUT, V, SUBS, ADDS, OR, MAX, MIN, CMPEQ, K, a2, a1, a0, b1, two, min_step, cap, zero)         \
+  const V OUT##_step = OR(SUBS(a0, a1), SUBS(a1, a0));                                                              \
+  const V OUT##_m = MAX(OR(SUBS(a1, a2), SUBS(a2, a1)), OR(SUBS(b1, a0), SUBS(a0, b1)));                            \
+  V OUT##_km = ADDS(OUT##_m, OUT##_m);                                                                              \
+  if constexpr ((K) == 3) OUT##_km = ADDS(OUT##_km, OUT##_m);                                                       \
+  if constexpr ((K) == 4) OUT##_km = ADDS(OUT##_km, OUT##_km);                                                      \
+  const V OUT = CMPEQ(SUBS(MAX(ADDS(OUT##_km, two), min_step), MIN(OUT##_step, cap)), zero)
+
 // Sixteen (SSE2) or thirty-two (AVX2) columns at a time: |a - b| as two
 // saturating subtractions; the ratio test as a 16-bit high multiply,
 // (m << 8) * ratio_q8 >> 16; broken lanes (0xFF) counted with psadbw.
+// NAME##_bytes<K>: the byte form, broken lanes counted down in a byte per
+// lane (at most 255 vectors before they are added up).
 #define AVMON_EDGE_KERNEL(NAME, ATTR, V, P, LOAD, SETZERO, SET1_8, SET1_16, SUBS, OR, MAX, CMPEQ, UNPACKLO, UNPACKHI, \
-                          MULHI, CMPGT, PACKS, ANDNOT, AND, SAD, ADD64, WIDTH)                                      \
+                          MULHI, CMPGT, PACKS, ANDNOT, AND, SAD, ADD64, ADDS, MIN, SUB8, WIDTH)                      \
+  template <int K>                                                                                                  \
+  ATTR long long NAME##_bytes(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0,          \
+                              const unsigned char* r1, int cols, const EdgeTest& t, int& x) {                       \
+    const V zero = SETZERO(), two = SET1_8(2), cap = SET1_8(static_cast<char>(254));                                \
+    const V min_step = SET1_8(static_cast<char>(t.min_step));                                                      \
+    V total = zero;                                                                                                 \
+    while (x + (WIDTH) <= cols) {                                                                                   \
+      V count = zero;                                                                                               \
+      for (int i = 0; i < 255 && x + (WIDTH) <= cols; ++i, x += (WIDTH)) {                                          \
+        const V a2 = LOAD(reinterpret_cast<const P*>(r_2 + x)), a1 = LOAD(reinterpret_cast<const P*>(r_1 + x));    \
+        const V a0 = LOAD(reinterpret_cast<const P*>(r0 + x)), b1 = LOAD(reinterpret_cast<const P*>(r1 + x));      \
+        AVMON_EDGE_BYTES(broken, V, SUBS, ADDS, OR, MAX, MIN, CMPEQ, K, a2, a1, a0, b1, two, min_step, cap, zero);  \
+        count = SUB8(count, broken);                                                                                \
+      }                                                                                                             \
+      total = ADD64(total, SAD(count, zero));                                                                       \
+    }                                                                                                               \
+    alignas(32) long long lanes[(WIDTH) / 8];                                                                       \
+    std::memcpy(lanes, &total, sizeof lanes);                                                                       \
+    long long n = 0;                                                                                                \
+    for (long long v : lanes) n += v;                                                                               \
+    return n;                                                                                                       \
+  }                                                                                                                 \
   ATTR int NAME(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0, const unsigned char* r1,  \
                 int cols, const EdgeTest& t, int& x) {                                                              \
+    if (t.byte_ratio == 2) return static_cast<int>(NAME##_bytes<2>(r_2, r_1, r0, r1, cols, t, x));                 \
+    if (t.byte_ratio == 3) return static_cast<int>(NAME##_bytes<3>(r_2, r_1, r0, r1, cols, t, x));                 \
+    if (t.byte_ratio == 4) return static_cast<int>(NAME##_bytes<4>(r_2, r_1, r0, r1, cols, t, x));                 \
     const V zero = SETZERO(), two = SET1_8(2), one = SET1_8(1);                                                    \
     const V min_step = SET1_8(static_cast<char>(t.min_step));                                                      \
     const V ratio = SET1_16(static_cast<short>(t.ratio_q8));                                                       \
@@ -72,12 +118,12 @@ struct EdgeTest {
 AVMON_EDGE_KERNEL(broken_sse2, , __m128i, __m128i, _mm_loadu_si128, _mm_setzero_si128, _mm_set1_epi8, _mm_set1_epi16,
                   _mm_subs_epu8, _mm_or_si128, _mm_max_epu8, _mm_cmpeq_epi8, _mm_unpacklo_epi8, _mm_unpackhi_epi8,
                   _mm_mulhi_epu16, _mm_cmpgt_epi16, _mm_packs_epi16, _mm_andnot_si128, _mm_and_si128, _mm_sad_epu8,
-                  _mm_add_epi64, 16)
+                  _mm_add_epi64, _mm_adds_epu8, _mm_min_epu8, _mm_sub_epi8, 16)
 AVMON_EDGE_KERNEL(broken_avx2, __attribute__((target("avx2"))), __m256i, __m256i, _mm256_loadu_si256,
                   _mm256_setzero_si256, _mm256_set1_epi8, _mm256_set1_epi16, _mm256_subs_epu8, _mm256_or_si256,
                   _mm256_max_epu8, _mm256_cmpeq_epi8, _mm256_unpacklo_epi8, _mm256_unpackhi_epi8, _mm256_mulhi_epu16,
                   _mm256_cmpgt_epi16, _mm256_packs_epi16, _mm256_andnot_si256, _mm256_and_si256, _mm256_sad_epu8,
-                  _mm256_add_epi64, 32)
+                  _mm256_add_epi64, _mm256_adds_epu8, _mm256_min_epu8, _mm256_sub_epi8, 32)
 #undef AVMON_EDGE_KERNEL
 
 // The same test across the vertical grid lines of one row (steps between
@@ -88,10 +134,12 @@ AVMON_EDGE_KERNEL(broken_avx2, __attribute__((target("avx2"))), __m256i, __m256i
 // off[c] from column c while a vector's reads stay inside the row; returns
 // the first column not done.
 #define AVMON_COLUMN_KERNEL(NAME, ATTR, V, P, LOAD, SETZERO, SET1_8, SET1_16, SUBS, OR, MAX, CMPEQ, UNPACKLO,          \
-                            UNPACKHI, MULHI, CMPGT, PACKS, ANDNOT, MOVEMASK, WIDTH)                                   \
-  ATTR int NAME(const unsigned char* r, int cols, int c, int columns, const EdgeTest& t, unsigned short* on,           \
-                unsigned short* off) {                                                                               \
-    const V zero = SETZERO(), two = SET1_8(2);                                                                       \
+                            UNPACKHI, MULHI, CMPGT, PACKS, ANDNOT, MOVEMASK, ADDS, MIN, WIDTH)                        \
+  /* K: the byte form's ratio (EdgeTest::byte_ratio), 0 for the 16-bit one. */                                      \
+  template <int K>                                                                                                   \
+  ATTR int NAME##_k(const unsigned char* r, int cols, int c, int columns, const EdgeTest& t, unsigned short* on,      \
+                    unsigned short* off) {                                                                           \
+    const V zero = SETZERO(), two = SET1_8(2), cap = SET1_8(static_cast<char>(254));                                 \
     const V min_step = SET1_8(static_cast<char>(t.min_step));                                                        \
     const V ratio = SET1_16(static_cast<short>(t.ratio_q8));                                                         \
     constexpr int per = (WIDTH) / 16;                                                                                \
@@ -99,31 +147,47 @@ AVMON_EDGE_KERNEL(broken_avx2, __attribute__((target("avx2"))), __m256i, __m256i
       const unsigned char* x = r + (c + 1) * 16;                                                                     \
       const V a2 = LOAD(reinterpret_cast<const P*>(x - 2)), a1 = LOAD(reinterpret_cast<const P*>(x - 1));            \
       const V a0 = LOAD(reinterpret_cast<const P*>(x)), b1 = LOAD(reinterpret_cast<const P*>(x + 1));                \
-      const V step = OR(SUBS(a0, a1), SUBS(a1, a0));                                                                 \
-      const V m = MAX(OR(SUBS(a1, a2), SUBS(a2, a1)), OR(SUBS(b1, a0), SUBS(a0, b1)));                               \
-      const V big = CMPEQ(MAX(step, min_step), step);                                                                \
-      const V room = SUBS(step, two);                                                                                \
-      const V over_lo = CMPGT(MULHI(UNPACKLO(zero, m), ratio), UNPACKLO(room, zero));                                \
-      const V over_hi = CMPGT(MULHI(UNPACKHI(zero, m), ratio), UNPACKHI(room, zero));                                \
-      const unsigned bits = static_cast<unsigned>(MOVEMASK(ANDNOT(PACKS(over_lo, over_hi), big)));                   \
+      unsigned bits;                                                                                                 \
+      if constexpr (K > 0) {                                                                                         \
+        AVMON_EDGE_BYTES(broken, V, SUBS, ADDS, OR, MAX, MIN, CMPEQ, K, a2, a1, a0, b1, two, min_step, cap, zero);    \
+        bits = static_cast<unsigned>(MOVEMASK(broken));                                                              \
+      } else {                                                                                                       \
+        const V step = OR(SUBS(a0, a1), SUBS(a1, a0));                                                               \
+        const V m = MAX(OR(SUBS(a1, a2), SUBS(a2, a1)), OR(SUBS(b1, a0), SUBS(a0, b1)));                             \
+        const V big = CMPEQ(MAX(step, min_step), step);                                                              \
+        const V room = SUBS(step, two);                                                                              \
+        const V over_lo = CMPGT(MULHI(UNPACKLO(zero, m), ratio), UNPACKLO(room, zero));                              \
+        const V over_hi = CMPGT(MULHI(UNPACKHI(zero, m), ratio), UNPACKHI(room, zero));                              \
+        bits = static_cast<unsigned>(MOVEMASK(ANDNOT(PACKS(over_lo, over_hi), big)));                                \
+      }                                                                                                              \
       for (int k = 0; k < per; ++k) {                                                                                \
         on[c + k] = static_cast<unsigned short>(on[c + k] + ((bits >> (16 * k)) & 1u));                              \
         off[c + k] = static_cast<unsigned short>(off[c + k] + ((bits >> (16 * k + 8)) & 1u));                        \
       }                                                                                                              \
     }                                                                                                                \
     return c;                                                                                                        \
+  }                                                                                                                  \
+  ATTR int NAME(const unsigned char* r, int cols, int c, int columns, const EdgeTest& t, unsigned short* on,          \
+                unsigned short* off) {                                                                               \
+    switch (t.byte_ratio) {                                                                                          \
+      case 2: return NAME##_k<2>(r, cols, c, columns, t, on, off);                                                   \
+      case 3: return NAME##_k<3>(r, cols, c, columns, t, on, off);                                                   \
+      case 4: return NAME##_k<4>(r, cols, c, columns, t, on, off);                                                   \
+      default: return NAME##_k<0>(r, cols, c, columns, t, on, off);                                                  \
+    }                                                                                                                \
   }
 
 AVMON_COLUMN_KERNEL(columns_sse2, , __m128i, __m128i, _mm_loadu_si128, _mm_setzero_si128, _mm_set1_epi8,
                     _mm_set1_epi16, _mm_subs_epu8, _mm_or_si128, _mm_max_epu8, _mm_cmpeq_epi8, _mm_unpacklo_epi8,
                     _mm_unpackhi_epi8, _mm_mulhi_epu16, _mm_cmpgt_epi16, _mm_packs_epi16, _mm_andnot_si128,
-                    _mm_movemask_epi8, 16)
+                    _mm_movemask_epi8, _mm_adds_epu8, _mm_min_epu8, 16)
 AVMON_COLUMN_KERNEL(columns_avx2, __attribute__((target("avx2"))), __m256i, __m256i, _mm256_loadu_si256,
                     _mm256_setzero_si256, _mm256_set1_epi8, _mm256_set1_epi16, _mm256_subs_epu8, _mm256_or_si256,
                     _mm256_max_epu8, _mm256_cmpeq_epi8, _mm256_unpacklo_epi8, _mm256_unpackhi_epi8,
                     _mm256_mulhi_epu16, _mm256_cmpgt_epi16, _mm256_packs_epi16, _mm256_andnot_si256,
-                    _mm256_movemask_epi8, 32)
+                    _mm256_movemask_epi8, _mm256_adds_epu8, _mm256_min_epu8, 32)
 #undef AVMON_COLUMN_KERNEL
+#undef AVMON_EDGE_BYTES
 #endif
 
 int broken_along_row(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0,

@@ -47,8 +47,13 @@ double median_of(const std::vector<std::uint16_t>& sums, const std::vector<unsig
   size_t rank = n / 2, bin = 0;
   while (rank >= counts[bin]) rank -= counts[bin++];
   unsigned fine[32] = {0};
-  for (size_t i = 0; i < sums.size(); ++i)
-    if (static_cast<size_t>(sums[i] >> 5) == bin && (excluded == nullptr || !(*excluded)[i])) ++fine[sums[i] & 31];
+  if (excluded == nullptr) {
+    // Without a branch per block: a block outside the run adds zero.
+    for (std::uint16_t k : sums) fine[k & 31] += static_cast<size_t>(k >> 5) == bin;
+  } else {
+    for (size_t i = 0; i < sums.size(); ++i)
+      if (static_cast<size_t>(sums[i] >> 5) == bin && !(*excluded)[i]) ++fine[sums[i] & 31];
+  }
   size_t step = 0;
   while (rank >= fine[step]) rank -= fine[step++];
   return static_cast<double>(bin * 32 + step) / kSteps;
@@ -64,18 +69,17 @@ void FreezeAnalyser::block_diffs(const cv::Mat& a, const cv::Mat& b, std::vector
   // Every element is written below.
   out.resize(static_cast<size_t>(bw) * static_cast<size_t>(bh));
   diff_sums_.resize(out.size());
-  std::vector<unsigned>& acc = acc_;
-  acc.resize(static_cast<size_t>(bw));
+  acc_.resize(static_cast<size_t>(bw));
   constexpr float inv_n = 1.f / (kBlock * kBlockRows);
   for (int by = 0; by < bh; ++by) {
-    std::fill(acc.begin(), acc.end(), 0u);
-    for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
-      const unsigned char* pa = a.ptr<unsigned char>(y);
-      const unsigned char* pb = b.ptr<unsigned char>(y);
-      add_block_sads(pa, pb, bw, acc);
+    const unsigned char *pa[kBlockRows], *pb[kBlockRows];
+    for (int r = 0; r < kBlockRows; ++r) {
+      pa[r] = a.ptr<unsigned char>(by * kBlockRows + r);
+      pb[r] = b.ptr<unsigned char>(by * kBlockRows + r);
     }
+    block_sads(pa, pb, kBlockRows, bw, acc_.data());
     for (int bx = 0; bx < bw; ++bx) {
-      const unsigned sum = acc[static_cast<size_t>(bx)];
+      const unsigned sum = acc_[static_cast<size_t>(bx)];
       out[static_cast<size_t>(by * bw + bx)] = static_cast<float>(sum) * inv_n;
       diff_sums_[static_cast<size_t>(by * bw + bx)] = static_cast<std::uint16_t>(sum);
     }
@@ -92,21 +96,23 @@ double FreezeAnalyser::block_activity(const cv::Mat& luma, std::vector<float>& o
   std::vector<unsigned>& acc = acc_;
   acc.resize(static_cast<size_t>(bw));
   double total = 0;
+  // Each row against itself one pixel on; each block's last column looks
+  // one pixel right, so only blocks with a pixel after them go in pairs.
+  const int paired = std::min(bw, (luma.cols - 1) / kBlock);
   for (int by = 0; by < bh; ++by) {
-    std::fill(acc.begin(), acc.end(), 0u);
-    for (int y = by * kBlockRows; y < (by + 1) * kBlockRows; ++y) {
-      const unsigned char* p = luma.ptr<unsigned char>(y);
-      // The row against itself one pixel on; each block's last column looks
-      // one pixel right, so only blocks with a pixel after them go in pairs.
-      const int paired = std::min(bw, (luma.cols - 1) / kBlock);
-      add_block_sads(p, p + 1, paired, acc);
-      for (int bx = paired; bx < bw; ++bx) {
-        // The picture's last block looks at its own last-but-one column instead.
-        const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
-        unsigned sum = 0;
-        for (int x = x0; x < last; ++x) sum += static_cast<unsigned>(std::abs(p[x] - p[x + 1]));
-        acc[static_cast<size_t>(bx)] += sum;
-      }
+    const unsigned char *p[kBlockRows], *next[kBlockRows];
+    for (int r = 0; r < kBlockRows; ++r) {
+      p[r] = luma.ptr<unsigned char>(by * kBlockRows + r);
+      next[r] = p[r] + 1;
+    }
+    block_sads(p, next, kBlockRows, paired, acc.data());
+    for (int bx = paired; bx < bw; ++bx) {
+      // The picture's last block looks at its own last-but-one column instead.
+      const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);
+      unsigned sum = 0;
+      for (int r = 0; r < kBlockRows; ++r)
+        for (int x = x0; x < last; ++x) sum += static_cast<unsigned>(std::abs(p[r][x] - p[r][x + 1]));
+      acc[static_cast<size_t>(bx)] = sum;
     }
     for (int bx = 0; bx < bw; ++bx) {
       const int x0 = bx * kBlock, last = std::min(x0 + kBlock, luma.cols - 1);

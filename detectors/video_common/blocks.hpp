@@ -16,6 +16,11 @@ constexpr int kSadBlockWidth = 8;
 // blocks of a row to acc[block] (SSE2: two blocks per psadbw).
 void add_block_sads(const unsigned char* a, const unsigned char* b, int blocks, std::vector<unsigned>& acc);
 
+// The sum of |a[r][x] - b[r][x]| over each of the first `blocks` blocks of 8
+// pixels by `rows` rows into out[block]: a block's rows are summed in a
+// register, not added row by row into memory (a third of the instructions).
+void block_sads(const unsigned char* const* a, const unsigned char* const* b, int rows, int blocks, unsigned* out);
+
 // Keeps a picture for later comparison. The bus's analysis luma is its own
 // refcounted, read-only buffer: holding it costs nothing. A plane that only
 // borrows the decoder's memory (no refcount) is copied, into a fresh buffer so

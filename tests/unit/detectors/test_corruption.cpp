@@ -110,8 +110,8 @@ TEST(CorruptionGrid, VectorEdgeTestCountsExactlyWhatTheDefinitionSays) {
   // Random rows with steps of every size, at widths that leave a scalar tail;
   // the count must be the definition's, applied column by column.
   cv::RNG rng(7);
-  for (double ratio : {3.0, 2.7, 1.0, 50.0})
-    for (int min_step : {1, 20, 200})
+  for (double ratio : {3.0, 2.7, 1.0, 50.0, 2.0, 4.0})
+    for (int min_step : {1, 20, 200, 254, 255})
       for (int cols : {16, 61, 1920}) {
         cv::Mat rows(4, cols, CV_8U);
         for (int r = 0; r < 4; ++r)
@@ -134,6 +134,54 @@ TEST(CorruptionGrid, VectorEdgeTestCountsExactlyWhatTheDefinitionSays) {
           EXPECT_GT(want, 10);  // the case is not vacuous
         }
       }
+}
+
+TEST(CorruptionGrid, ByteEdgeTestIsExactForEveryStepAndGradient) {
+  // Whole ratios 2-4 are tested in bytes with saturating adds: every pair
+  // (step, larger neighbouring gradient), around both ends of the range.
+  constexpr int kCols = 256 * 256;
+  cv::Mat rows(4, kCols, CV_8U);
+  for (int step = 0; step < 256; ++step)
+    for (int m = 0; m < 256; ++m) {
+      const int c = step * 256 + m;
+      rows.at<unsigned char>(0, c) = static_cast<unsigned char>(m);     // a2: |a1 - a2| = m
+      rows.at<unsigned char>(1, c) = 0;                                 // a1
+      rows.at<unsigned char>(2, c) = static_cast<unsigned char>(step);  // a0: the step
+      rows.at<unsigned char>(3, c) = static_cast<unsigned char>(step);  // b1: flat below
+    }
+  for (double ratio : {2.0, 3.0, 4.0, 5.0})
+    for (int min_step : {1, 2, 20, 253, 254, 255}) {
+      GridParams p;
+      p.step_ratio = ratio;
+      p.min_step = min_step;
+      const int k = static_cast<int>(ratio);
+      int want = 0;
+      for (int step = 0; step < 256; ++step)
+        for (int m = 0; m < 256; ++m) want += step >= std::max(min_step, 2) && k * m + 2 <= step;
+      EXPECT_EQ(avmon::video::broken_steps_along_row(rows.ptr(0), rows.ptr(1), rows.ptr(2), rows.ptr(3), kCols, p), want)
+          << "ratio " << ratio << " min_step " << min_step;
+    }
+}
+
+TEST(CorruptionGrid, VectorAndScalarColumnsAgree) {
+  // A region over the top rows, which no edge test reads, sends the vertical
+  // grid lines through the scalar path (the one for masked pictures); the
+  // result must be the vector path's.
+  const cv::Mat img = damaged(scene(5), 4);
+  for (double ratio : {3.0, 2.7, 2.0})
+    for (int phase : {0, 1}) {
+      GridParams p;
+      p.step_ratio = ratio;
+      p.min_step = 12;
+      avmon::video::RegionMask top({avmon::Region{0, 0, 1, 1.0 / kH}});
+      const avmon::video::GridStats vec = analyse_grid(img, p, phase);
+      const avmon::video::GridStats scalar = analyse_grid(img, p, phase, &top);
+      EXPECT_GT(vec.on_broken, 0);
+      EXPECT_EQ(vec.on_grid, scalar.on_grid);
+      EXPECT_EQ(vec.on_broken, scalar.on_broken);
+      EXPECT_EQ(vec.off_grid, scalar.off_grid);
+      EXPECT_EQ(vec.off_broken, scalar.off_broken);
+    }
 }
 
 TEST(CorruptionDetector, DecoderErrorLastsUntilTheNextCleanKeyPicture) {
