@@ -5,6 +5,10 @@
 #include <cstdlib>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace avmon::video {
 
 namespace {
@@ -48,6 +52,52 @@ int order_of(char c) {
 }
 
 }  // namespace
+
+#if defined(__SSE2__)
+// Median and agreement of sixteen columns at once (every `step`-th column
+// from x, step 1 or 4), when no exclusion region is set: the sixteen band
+// rows' bytes of each column in the lanes of 16 vectors, sorted lane by lane
+// with Batcher's odd-even merge network (63 min/max pairs). The median is
+// sorted row 8, what nth_element gives for n = 16, and `near` counts rows
+// within tol_levels of it, as the scalar loop does (integer differences
+// against the tolerance rounded down). An order of magnitude fewer
+// instructions than nth_element per column.
+void column_medians16(const unsigned char* const* rows, int x, int step, int tol_levels, unsigned char* median,
+                      unsigned char* near) {
+  static_assert(kBandRows == 16);
+  __m128i v[16];
+  for (int i = 0; i < 16; ++i) {
+    const unsigned char* p = rows[i] + x;
+    if (step == 1) {
+      v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    } else {
+      // Bytes 0, 4, 8, ... of 64: the low byte of each 32-bit lane, packed.
+      const __m128i low = _mm_set1_epi32(0xFF);
+      const auto at = [&](int k) {
+        return _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k)), low);
+      };
+      v[i] = _mm_packus_epi16(_mm_packs_epi32(at(0), at(1)), _mm_packs_epi32(at(2), at(3)));
+    }
+  }
+  for (int p = 1; p < 16; p <<= 1)
+    for (int k = p; k >= 1; k >>= 1)
+      for (int j = k % p; j + k < 16; j += 2 * k)
+        for (int i = 0; i < k && i + j + k < 16; ++i)
+          if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) {
+            const __m128i a = v[i + j], b = v[i + j + k];
+            v[i + j] = _mm_min_epu8(a, b);
+            v[i + j + k] = _mm_max_epu8(a, b);
+          }
+  const __m128i med = v[8], tol = _mm_set1_epi8(static_cast<char>(tol_levels)), zero = _mm_setzero_si128();
+  __m128i count = zero;
+  for (int i = 0; i < 16; ++i) {
+    const __m128i d = _mm_or_si128(_mm_subs_epu8(v[i], med), _mm_subs_epu8(med, v[i]));
+    count = _mm_sub_epi8(count, _mm_cmpeq_epi8(_mm_subs_epu8(d, tol), zero));
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(median), med);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(near), count);
+}
+#endif
 
 std::vector<int> BarsAnalyser::band_rows(int height) {
   std::vector<int> rows;
@@ -105,7 +155,27 @@ void BarsAnalyser::bands(const cv::Mat& luma, int step, BarsVerdict& v) {
   usable_.assign(static_cast<size_t>(n_cols), 0);
   int constant = 0;
   float column[kBandRows];
-  for (int j = 0; j < n_cols; ++j) {
+  int first_scalar = 0;  // columns before it were done sixteen at a time
+#if defined(__SSE2__)
+  if (masked_.empty() && (step == 1 || step == 4) && tol >= 0) {
+    const unsigned char* rows[kBandRows];
+    for (int i = 0; i < kBandRows; ++i) rows[i] = luma.ptr<unsigned char>(rows_[static_cast<size_t>(i)]);
+    const int tol_levels = static_cast<int>(std::min(255.0, std::floor(tol)));
+    alignas(16) unsigned char median[16], near[16];
+    // A group reads 16 * step bytes from its first column.
+    for (int& j = first_scalar; j + 16 <= n_cols && (j + 16) * step <= w; j += 16) {
+      column_medians16(rows, j * step, step, tol_levels, median, near);
+      for (int k = 0; k < 16; ++k) {
+        profile_[static_cast<size_t>(j + k)] = median[k];
+        if (near[k] * 2 > kBandRows) {
+          usable_[static_cast<size_t>(j + k)] = 1;
+          ++constant;
+        }
+      }
+    }
+  }
+#endif
+  for (int j = first_scalar; j < n_cols; ++j) {
     const int x = j * step;
     int n = 0;
     for (int i = 0; i < kBandRows; ++i) {

@@ -210,3 +210,34 @@ TEST(TestPatternDetector, SuppressesFreezeBlackAndSlate) {
 }
 
 }  // namespace
+
+// Without exclusion regions the column medians are taken sixteen columns at a
+// time (SSE2); a region at the top-left pixel, which no test reads, sends
+// every column through the scalar nth_element path. The verdicts must agree.
+TEST(BarsAnalyser, VectorAndScalarColumnMediansAgree) {
+  cv::RNG rng(11);
+  for (int width : {480, 443, 130})
+    for (int trial = 0; trial < 12; ++trial) {
+      cv::Mat img(kH, kW, CV_8UC3);
+      if (trial % 3 == 0) img = smpte();
+      if (trial % 3 == 1) img = ebu();
+      if (trial % 3 == 2) img = hd_bars();
+      cv::Mat luma;
+      cv::cvtColor(img, luma, cv::COLOR_BGR2GRAY);
+      cv::resize(luma, luma, cv::Size(width, 135), 0, 0, cv::INTER_AREA);
+      // Noise of every size: some columns stay within the tolerance, some do not.
+      cv::Mat noise(luma.size(), CV_8U);
+      rng.fill(noise, cv::RNG::UNIFORM, 0, 2 * trial + 1);
+      luma += noise;
+      avmon::video::BarsParams p;
+      p.column_tolerance = trial % 2 ? 6.0 : 2.5;
+      avmon::video::BarsAnalyser vec(p), scalar(p);
+      scalar.set_masked({cv::Rect(0, 0, 1, 1)});
+      const cv::Mat no_colour;
+      const auto bgr = [&no_colour]() -> const cv::Mat& { return no_colour; };
+      const avmon::video::BarsVerdict a = vec.analyse(luma, bgr), b = scalar.analyse(luma, bgr);
+      EXPECT_GT(a.constant_columns, 0) << width << " " << trial;
+      EXPECT_EQ(a.constant_columns, b.constant_columns) << width << " " << trial;
+      EXPECT_EQ(a.candidates, b.candidates) << width << " " << trial;
+    }
+}
