@@ -83,10 +83,15 @@ BlackVerdict BlackAnalyser::analyse(const cv::Mat& luma, int black_level) {
     int bx = 0;
 #if defined(__SSE2__)
     const __m128i zero = _mm_setzero_si128();
+    static_assert(kBlockRows == 4);
+    // Written out: the compiler keeps a loop over the rows otherwise.
+    const unsigned char *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    const auto sad = [zero](const unsigned char* p) {
+      return _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), zero);
+    };
     for (; bx + 1 < bw_; bx += 2) {
-      __m128i vsum = zero;
-      for (int y = 0; y < kBlockRows; ++y)
-        vsum = _mm_add_epi32(vsum, _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[y] + bx * kBlock)), zero));
+      const int x = bx * kBlock;
+      const __m128i vsum = _mm_add_epi32(_mm_add_epi32(sad(r0 + x), sad(r1 + x)), _mm_add_epi32(sad(r2 + x), sad(r3 + x)));
       sums[bx] = static_cast<std::uint16_t>(_mm_cvtsi128_si32(vsum));
       sums[bx + 1] = static_cast<std::uint16_t>(_mm_extract_epi16(vsum, 4));
     }

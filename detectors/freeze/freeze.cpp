@@ -28,35 +28,42 @@ constexpr double kStrongBlockDiff = 32.0;  // 8-bit levels
 
 // The element at index size/2 of the sorted block differences (what
 // nth_element would give) of the blocks not excluded. It is read from the
-// blocks' whole sums (a difference is its sum / 32, at most 255 * 32), so two
-// counting passes find it without sorting or converting: first which run of
-// 32 sums, then which sum.
+// blocks' whole sums (a difference is its sum / 32, at most 255 * 32): one
+// pass counts every sum and every run of 32 sums, the runs' counts find the
+// run and that run's counts the sum, without sorting or converting; a
+// second pass over the sums clears the counts they touched (cheaper than
+// clearing all 8192).
 double median_of(const std::vector<std::uint16_t>& sums, const std::vector<unsigned char>* excluded,
                  std::vector<unsigned>& counts) {
   static constexpr int kSteps = kBlock * kBlockRows;  // 32 steps per level
-  counts.assign(256, 0u);
+  static constexpr size_t kSums = 256 * kSteps;       // every possible sum; the runs' counts follow
+  if (counts.size() != kSums + 256) counts.assign(kSums + 256, 0u);
+  unsigned* fine = counts.data();
+  unsigned* coarse = fine + kSums;
   size_t n = 0;
   if (excluded == nullptr) {
-    for (std::uint16_t k : sums) ++counts[k >> 5];
+    for (std::uint16_t k : sums) {
+      ++fine[k];
+      ++coarse[k >> 5];
+    }
     n = sums.size();
   } else {
     for (size_t i = 0; i < sums.size(); ++i)
-      if (!(*excluded)[i]) ++counts[sums[i] >> 5], ++n;
+      if (!(*excluded)[i]) ++fine[sums[i]], ++coarse[sums[i] >> 5], ++n;
   }
-  if (n == 0) return 0;
-  size_t rank = n / 2, bin = 0;
-  while (rank >= counts[bin]) rank -= counts[bin++];
-  unsigned fine[32] = {0};
-  if (excluded == nullptr) {
-    // Without a branch per block: a block outside the run adds zero.
-    for (std::uint16_t k : sums) fine[k & 31] += static_cast<size_t>(k >> 5) == bin;
-  } else {
-    for (size_t i = 0; i < sums.size(); ++i)
-      if (static_cast<size_t>(sums[i] >> 5) == bin && !(*excluded)[i]) ++fine[sums[i] & 31];
+  double median = 0;
+  if (n > 0) {
+    size_t rank = n / 2, bin = 0;
+    while (rank >= coarse[bin]) rank -= coarse[bin++];
+    size_t k = bin * 32;
+    while (rank >= fine[k]) rank -= fine[k++];
+    median = static_cast<double>(k) / kSteps;
   }
-  size_t step = 0;
-  while (rank >= fine[step]) rank -= fine[step++];
-  return static_cast<double>(bin * 32 + step) / kSteps;
+  for (std::uint16_t k : sums) {
+    fine[k] = 0;
+    coarse[k >> 5] = 0;
+  }
+  return median;
 }
 
 }  // namespace
