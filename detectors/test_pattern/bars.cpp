@@ -79,15 +79,27 @@ void column_medians16(const unsigned char* const* rows, int x, int step, int tol
       v[i] = _mm_packus_epi16(_mm_packs_epi32(at(0), at(1)), _mm_packs_epi32(at(2), at(3)));
     }
   }
-  for (int p = 1; p < 16; p <<= 1)
-    for (int k = p; k >= 1; k >>= 1)
-      for (int j = k % p; j + k < 16; j += 2 * k)
-        for (int i = 0; i < k && i + j + k < 16; ++i)
-          if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) {
-            const __m128i a = v[i + j], b = v[i + j + k];
-            v[i + j] = _mm_min_epu8(a, b);
-            v[i + j + k] = _mm_max_epu8(a, b);
-          }
+  // The network's pairs, worked out once.
+  struct Network {
+    unsigned char lo[64], hi[64];
+    int n = 0;
+    Network() {
+      for (int p = 1; p < 16; p <<= 1)
+        for (int k = p; k >= 1; k >>= 1)
+          for (int j = k % p; j + k < 16; j += 2 * k)
+            for (int i = 0; i < k && i + j + k < 16; ++i)
+              if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) {
+                lo[n] = static_cast<unsigned char>(i + j);
+                hi[n++] = static_cast<unsigned char>(i + j + k);
+              }
+    }
+  };
+  static const Network net;
+  for (int c = 0; c < net.n; ++c) {
+    const __m128i a = v[net.lo[c]], b = v[net.hi[c]];
+    v[net.lo[c]] = _mm_min_epu8(a, b);
+    v[net.hi[c]] = _mm_max_epu8(a, b);
+  }
   const __m128i med = v[8], tol = _mm_set1_epi8(static_cast<char>(tol_levels)), zero = _mm_setzero_si128();
   __m128i count = zero;
   for (int i = 0; i < 16; ++i) {
