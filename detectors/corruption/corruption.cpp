@@ -59,6 +59,18 @@ struct EdgeTest {
   if constexpr ((K) == 4) OUT##_km = ADDS(OUT##_km, OUT##_km);                                                      \
   const V OUT = CMPEQ(SUBS(MAX(ADDS(OUT##_km, two), min_step), MIN(OUT##_step, cap)), zero)
 
+// The edge test in its general, 16-bit form (any ratio_q8): OUT is 0xFF in
+// the lanes of a broken step. Shared by the row and the column kernels.
+#define AVMON_EDGE_WORDS(OUT, V, SUBS, OR, MAX, CMPEQ, UNPACKLO, UNPACKHI, MULHI, CMPGT, PACKS, ANDNOT, a2, a1, a0, b1, \
+                         two, min_step, ratio, zero)                                                                 \
+  const V OUT##_step = OR(SUBS(a0, a1), SUBS(a1, a0));                                                              \
+  const V OUT##_m = MAX(OR(SUBS(a1, a2), SUBS(a2, a1)), OR(SUBS(b1, a0), SUBS(a0, b1)));                            \
+  const V OUT##_big = CMPEQ(MAX(OUT##_step, min_step), OUT##_step);                                                 \
+  const V OUT##_room = SUBS(OUT##_step, two);                                                                       \
+  const V OUT##_lo = CMPGT(MULHI(UNPACKLO(zero, OUT##_m), ratio), UNPACKLO(OUT##_room, zero));                      \
+  const V OUT##_hi = CMPGT(MULHI(UNPACKHI(zero, OUT##_m), ratio), UNPACKHI(OUT##_room, zero));                      \
+  const V OUT = ANDNOT(PACKS(OUT##_lo, OUT##_hi), OUT##_big)
+
 // Sixteen (SSE2) or thirty-two (AVX2) columns at a time: |a - b| as two
 // saturating subtractions; the ratio test as a 16-bit high multiply,
 // (m << 8) * ratio_q8 >> 16; broken lanes (0xFF) counted with psadbw.
@@ -100,13 +112,9 @@ struct EdgeTest {
     for (; x + (WIDTH) <= cols; x += (WIDTH)) {                                                                     \
       const V a2 = LOAD(reinterpret_cast<const P*>(r_2 + x)), a1 = LOAD(reinterpret_cast<const P*>(r_1 + x));      \
       const V a0 = LOAD(reinterpret_cast<const P*>(r0 + x)), b1 = LOAD(reinterpret_cast<const P*>(r1 + x));        \
-      const V step = OR(SUBS(a0, a1), SUBS(a1, a0));                                                                \
-      const V m = MAX(OR(SUBS(a1, a2), SUBS(a2, a1)), OR(SUBS(b1, a0), SUBS(a0, b1)));                              \
-      const V big = CMPEQ(MAX(step, min_step), step);                                                               \
-      const V room = SUBS(step, two);                                                                               \
-      const V over_lo = CMPGT(MULHI(UNPACKLO(zero, m), ratio), UNPACKLO(room, zero));                               \
-      const V over_hi = CMPGT(MULHI(UNPACKHI(zero, m), ratio), UNPACKHI(room, zero));                               \
-      total = ADD64(total, SAD(AND(ANDNOT(PACKS(over_lo, over_hi), big), one), zero));                              \
+      AVMON_EDGE_WORDS(broken, V, SUBS, OR, MAX, CMPEQ, UNPACKLO, UNPACKHI, MULHI, CMPGT, PACKS, ANDNOT, a2, a1, a0,  \
+                       b1, two, min_step, ratio, zero);                                                             \
+      total = ADD64(total, SAD(AND(broken, one), zero));                                                            \
     }                                                                                                               \
     alignas(32) long long lanes[(WIDTH) / 8];                                                                       \
     std::memcpy(lanes, &total, sizeof lanes);                                                                       \
@@ -152,13 +160,9 @@ AVMON_EDGE_KERNEL(broken_avx2, __attribute__((target("avx2"))), __m256i, __m256i
         AVMON_EDGE_BYTES(broken, V, SUBS, ADDS, OR, MAX, MIN, CMPEQ, K, a2, a1, a0, b1, two, min_step, cap, zero);    \
         bits = static_cast<unsigned>(MOVEMASK(broken));                                                              \
       } else {                                                                                                       \
-        const V step = OR(SUBS(a0, a1), SUBS(a1, a0));                                                               \
-        const V m = MAX(OR(SUBS(a1, a2), SUBS(a2, a1)), OR(SUBS(b1, a0), SUBS(a0, b1)));                             \
-        const V big = CMPEQ(MAX(step, min_step), step);                                                              \
-        const V room = SUBS(step, two);                                                                              \
-        const V over_lo = CMPGT(MULHI(UNPACKLO(zero, m), ratio), UNPACKLO(room, zero));                              \
-        const V over_hi = CMPGT(MULHI(UNPACKHI(zero, m), ratio), UNPACKHI(room, zero));                              \
-        bits = static_cast<unsigned>(MOVEMASK(ANDNOT(PACKS(over_lo, over_hi), big)));                                \
+        AVMON_EDGE_WORDS(broken, V, SUBS, OR, MAX, CMPEQ, UNPACKLO, UNPACKHI, MULHI, CMPGT, PACKS, ANDNOT, a2, a1,    \
+                         a0, b1, two, min_step, ratio, zero);                                                       \
+        bits = static_cast<unsigned>(MOVEMASK(broken));                                                              \
       }                                                                                                              \
       for (int k = 0; k < per; ++k) {                                                                                \
         on[c + k] = static_cast<unsigned short>(on[c + k] + ((bits >> (16 * k)) & 1u));                              \
@@ -188,6 +192,7 @@ AVMON_COLUMN_KERNEL(columns_avx2, __attribute__((target("avx2"))), __m256i, __m2
                     _mm256_movemask_epi8, _mm256_adds_epu8, _mm256_min_epu8, 32)
 #undef AVMON_COLUMN_KERNEL
 #undef AVMON_EDGE_BYTES
+#undef AVMON_EDGE_WORDS
 #endif
 
 int broken_along_row(const unsigned char* r_2, const unsigned char* r_1, const unsigned char* r0,
